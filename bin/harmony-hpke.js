@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Tiny launcher: everything else loads lazily from the compiled CLI.
+import('../dist/src/cli/main.js').then(
+  (cli) => cli.main(process.argv),
+  (error) => {
+    if (error && error.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('dist/src/cli')) {
+      process.stderr.write('harmony-hpke: error: the CLI is not built; run `npm run build` (or `npm ci`) first (INTERNAL)\n');
+    } else {
+      process.stderr.write(`harmony-hpke: error: ${error && error.message ? error.message : String(error)} (INTERNAL)\n`);
+    }
+    process.exitCode = 1;
+  },
+);

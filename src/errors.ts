@@ -1,0 +1,113 @@
+/**
+ * Typed errors shared by the library and the CLI.
+ *
+ * Every error carries a stable `code` (SCREAMING_SNAKE, part of the public interface: scripts and
+ * tests match on it) and a `family` that the CLI maps to an exit code (src/cli/exit-codes.ts).
+ * Messages say which check failed, never what a plaintext, key or secret was.
+ */
+
+export type ErrorFamily =
+  | 'internal'
+  | 'usage'
+  | 'network'
+  | 'key'
+  | 'refused'
+  | 'integrity'
+  | 'truncated'
+  | 'router'
+  | 'harmony';
+
+export class HarmonyHpkeError extends Error {
+  readonly code: string;
+  readonly family: ErrorFamily;
+
+  constructor(family: ErrorFamily, code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.family = family;
+    this.code = code;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** Bad flags, arguments or input files (exit 2). */
+export class UsageError extends HarmonyHpkeError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super('usage', code, message, options);
+  }
+}
+
+/** Connection failures and timeouts (exit 3). */
+export class NetworkError extends HarmonyHpkeError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super('network', code, message, options);
+  }
+}
+
+/** Key configs, key files, pins and unsupported suites (exit 4). */
+export class KeyError extends HarmonyHpkeError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super('key', code, message, options);
+  }
+}
+
+/** The router answered with an HTTP error before the stream started (exit 5). */
+export class RouterRefusedError extends HarmonyHpkeError {
+  readonly status: number;
+  readonly problemType: string | undefined;
+
+  constructor(
+    code: string,
+    message: string,
+    details: { status: number; problemType?: string | undefined },
+    options?: { cause?: unknown },
+  ) {
+    super('refused', code, message, options);
+    this.status = details.status;
+    this.problemType = details.problemType;
+  }
+}
+
+/** Decryption failures, tampering, reordering, replays (exit 6). */
+export class IntegrityError extends HarmonyHpkeError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super('integrity', code, message, options);
+  }
+}
+
+/** The stream ended without an authenticated final chunk (exit 7). */
+export class TruncatedError extends HarmonyHpkeError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super('truncated', code, message, options);
+  }
+}
+
+/** The router's authenticated `error` final chunk (exit 8). */
+export class RouterError extends HarmonyHpkeError {
+  readonly routerCode: string;
+
+  constructor(routerCode: string, message: string) {
+    super('router', 'ROUTER_ERROR', message);
+    this.routerCode = routerCode;
+  }
+}
+
+/** Malformed Harmony in strict mode (exit 9). */
+export class HarmonyParseError extends HarmonyHpkeError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super('harmony', code, message, options);
+  }
+}
+
+/** Anything that is a bug of ours rather than the input's (exit 1). */
+export class InternalError extends HarmonyHpkeError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super('internal', code, message, options);
+  }
+}
+
+export function isHarmonyHpkeError(value: unknown): value is HarmonyHpkeError {
+  return value instanceof HarmonyHpkeError;
+}
