@@ -1,0 +1,103 @@
+/**
+ * The harmony-hpke/1 suite: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, and one of AES-128-GCM
+ * (mandatory), AES-256-GCM or ChaCha20-Poly1305 (RFC 9180 section 7).
+ */
+import { Aes128Gcm, Aes256Gcm, CipherSuite, HkdfSha256 } from '@hpke/core';
+import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
+import { KeyError } from '../errors.js';
+
+export const KEM_X25519_HKDF_SHA256 = 0x0020;
+export const KDF_HKDF_SHA256 = 0x0001;
+export const AEAD_AES_128_GCM = 0x0001;
+export const AEAD_AES_256_GCM = 0x0002;
+export const AEAD_CHACHA20_POLY1305 = 0x0003;
+
+/** Npk = Nenc = Nsk for DHKEM(X25519, HKDF-SHA256). */
+export const X25519_KEY_LENGTH = 32;
+/** Nt: every supported AEAD has a 16-byte tag. */
+export const AEAD_TAG_LENGTH = 16;
+
+export type NodeAeadCipher = 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305';
+
+export interface AeadParams {
+  /** Key length Nk. */
+  readonly nk: number;
+  /** Nonce length Nn. */
+  readonly nn: number;
+  /** Tag length Nt. */
+  readonly nt: number;
+  /** Name for node:crypto createCipheriv. */
+  readonly nodeCipher: NodeAeadCipher;
+  /** Human-readable name. */
+  readonly name: string;
+}
+
+const AEADS: ReadonlyMap<number, AeadParams> = new Map<number, AeadParams>([
+  [AEAD_AES_128_GCM, Object.freeze({ nk: 16, nn: 12, nt: 16, nodeCipher: 'aes-128-gcm', name: 'AES-128-GCM' })],
+  [AEAD_AES_256_GCM, Object.freeze({ nk: 32, nn: 12, nt: 16, nodeCipher: 'aes-256-gcm', name: 'AES-256-GCM' })],
+  [
+    AEAD_CHACHA20_POLY1305,
+    Object.freeze({ nk: 32, nn: 12, nt: 16, nodeCipher: 'chacha20-poly1305', name: 'ChaCha20-Poly1305' }),
+  ],
+]);
+
+/** The parameters of a supported AEAD; KeyError AEAD_UNSUPPORTED for any other id. */
+export function aeadParams(aeadId: number): AeadParams {
+  const params = AEADS.get(aeadId);
+  if (params === undefined) throw new KeyError('AEAD_UNSUPPORTED', `AEAD 0x${hex16(aeadId)} is not supported`);
+  return params;
+}
+
+export function isSupportedAead(aeadId: number): boolean {
+  return AEADS.has(aeadId);
+}
+
+export function isSupportedSuite(kemId: number, kdfId: number, aeadId: number): boolean {
+  return kemId === KEM_X25519_HKDF_SHA256 && kdfId === KDF_HKDF_SHA256 && AEADS.has(aeadId);
+}
+
+/** Length of the response secret and of the response nonce: max(Nn, Nk). */
+export function responseSecretLength(aeadId: number): number {
+  const { nn, nk } = aeadParams(aeadId);
+  return Math.max(nn, nk);
+}
+
+/** "DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM" style name of a suite. */
+export function suiteName(kemId: number, kdfId: number, aeadId: number): string {
+  const kem = kemId === KEM_X25519_HKDF_SHA256 ? 'DHKEM(X25519, HKDF-SHA256)' : `KEM 0x${hex16(kemId)}`;
+  const kdf = kdfId === KDF_HKDF_SHA256 ? 'HKDF-SHA256' : `KDF 0x${hex16(kdfId)}`;
+  const aead = AEADS.get(aeadId)?.name ?? `AEAD 0x${hex16(aeadId)}`;
+  return `${kem}, ${kdf}, ${aead}`;
+}
+
+export function hex16(value: number): string {
+  return value.toString(16).padStart(4, '0');
+}
+
+const suites = new Map<number, Promise<CipherSuite>>();
+
+/**
+ * The hpke-js CipherSuite for X25519 / HKDF-SHA256 / `aeadId` (cached). @hpke/chacha20poly1305 is
+ * loaded only when 0x0003 is asked for.
+ */
+export function createCipherSuite(aeadId: number): Promise<CipherSuite> {
+  aeadParams(aeadId);
+  let suite = suites.get(aeadId);
+  if (suite === undefined) {
+    suite = buildSuite(aeadId);
+    suites.set(aeadId, suite);
+    suite.catch(() => suites.delete(aeadId));
+  }
+  return suite;
+}
+
+async function buildSuite(aeadId: number): Promise<CipherSuite> {
+  let aead;
+  if (aeadId === AEAD_AES_128_GCM) aead = new Aes128Gcm();
+  else if (aeadId === AEAD_AES_256_GCM) aead = new Aes256Gcm();
+  else {
+    const { Chacha20Poly1305 } = await import('@hpke/chacha20poly1305');
+    aead = new Chacha20Poly1305();
+  }
+  return new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead });
+}
