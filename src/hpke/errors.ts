@@ -72,6 +72,8 @@ export const PROTOCOL_ERROR_CODES: readonly ProtocolErrorCode[] = Object.freeze(
   { code: 'UNEXPECTED_CHUNK_TYPE', family: 'integrity', meaning: 'a chunk type is not allowed at its position (start first, end/error last)' },
   { code: 'RID_MISMATCH', family: 'integrity', meaning: 'the start chunk names another request id than the session' },
   { code: 'STREAM_TRUNCATED', family: 'truncated', meaning: 'the stream ended without a verified final chunk' },
+  { code: 'DECODER_INTERNAL', family: 'internal', meaning: 'the stream decoder failed unexpectedly (a bug)' },
+  { code: 'DECODER_OPTIONS_INVALID', family: 'usage', meaning: 'a decoder option is out of range' },
   { code: 'DECODER_CLOSED', family: 'usage', meaning: 'input was pushed into a decoder after end() or after it failed' },
   { code: 'ROUTER_ERROR', family: 'router', meaning: "the router's authenticated error chunk (its own code is in routerCode)" },
 

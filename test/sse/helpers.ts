@@ -1,0 +1,61 @@
+/** Sessions and streams built from the protocol vectors, for the SSE tests. */
+import {
+  keyConfigSha256,
+  parseKeyConfigList,
+  parseRequestPlaintext,
+  type Session,
+} from '../../src/hpke/index.js';
+import { StreamDecoder, type DecodedEvent, type StreamDecoderOptions } from '../../src/sse/index.js';
+import { HarmonyHpkeError } from '../../src/errors.js';
+import { hex, utf8, vector, type ProtocolVector } from '../hpke/vectors-data.js';
+
+export function sessionFor(v: ProtocolVector, overrides: Partial<Session> = {}): Session {
+  const payload = parseRequestPlaintext(utf8(v.request_plaintext));
+  const [config] = parseKeyConfigList(hex(v.key_config_list));
+  return {
+    format: 'harmony-hpke-session/1',
+    router: 'https://router.example',
+    kid: v.key_id,
+    kem: v.kem_id,
+    kdf: v.kdf_id,
+    aead: v.aead_id,
+    enc: hex(v.enc),
+    secret: hex(v.secret),
+    rid: payload.rid,
+    iat: payload.iat,
+    keyConfigSha256: keyConfigSha256(config!),
+    ...overrides,
+  };
+}
+
+export const aes128 = (): ProtocolVector => vector('aes-128-gcm');
+
+/** Decodes a whole text in one push; returns the events or the typed error. */
+export function decodeAll(
+  session: Session,
+  input: string | (string | Uint8Array)[],
+  opts?: StreamDecoderOptions,
+): { events: DecodedEvent[]; error?: HarmonyHpkeError } {
+  const decoder = new StreamDecoder(session, opts);
+  const events: DecodedEvent[] = [];
+  try {
+    for (const part of typeof input === 'string' ? [input] : input) decoder.pushInto(part, events);
+    decoder.endInto(events);
+    return { events };
+  } catch (error) {
+    if (!(error instanceof HarmonyHpkeError)) throw error;
+    return { events, error };
+  }
+}
+
+/** The typed error a decode ends with (fails the test if it decodes cleanly). */
+export function decodeError(session: Session, input: string | (string | Uint8Array)[]): HarmonyHpkeError {
+  const { error } = decodeAll(session, input);
+  if (error === undefined) throw new Error('expected the decode to fail');
+  return error;
+}
+
+/** The SSE events of a text, as blocks ending with a blank line. */
+export function splitEvents(sse: string): string[] {
+  return sse.split(/(?<=\n\n)/);
+}
