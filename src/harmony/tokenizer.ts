@@ -1,0 +1,275 @@
+/**
+ * o200k_harmony tokenizer: o200k_base BPE ranks from gpt-tokenizer for ordinary text, special
+ * tokens from our registry.
+ *
+ * Why not gpt-tokenizer's own o200k_harmony encode? In 4.0.0 it only recognises a special token at
+ * the start of the text (its special-token regex is sticky), so `<|channel|>` or `<|message|>` in the
+ * middle of a prompt come out as ordinary tokens. We split on specials ourselves and hand only the
+ * text in between to gpt-tokenizer's BytePairEncodingCore.
+ *
+ * Loading is lazy and synchronous: the ranks (a 2.4 MB generated module) are `require`d on the
+ * first encode/decode, never at import. The CommonJS build is the only synchronous path on Node 20
+ * (the ESM build can only be loaded with an async import()). Measured on this 2-core machine:
+ * requiring the ranks ~80 ms plus ~45 ms to build gpt-tokenizer's lookup tables.
+ */
+import { createRequire } from 'node:module';
+import type { BytePairEncodingCore } from 'gpt-tokenizer/BytePairEncodingCore';
+import { HarmonyErrorCode, HarmonyParseError, UsageError } from './errors.js';
+import { BPE_RANK_COUNT, SpecialToken, SpecialTokenText, VOCAB_SIZE, allSpecialTokens, specialTokenId, specialTokenText } from './registry.js';
+import { checkUtf8, toWellFormed, utf8DecodeLossy, utf8DecodeValid, utf8Encode } from './utf8.js';
+
+type RawRanks = readonly (string | readonly number[])[];
+
+interface Loaded {
+  readonly core: BytePairEncodingCore;
+  readonly ranks: RawRanks;
+  /** Per-id byte cache, filled on first use (most ids are never decoded). */
+  readonly bytes: Array<Uint8Array | undefined>;
+  readonly loadMs: number;
+}
+
+let loaded: Loaded | undefined;
+
+// The reference pattern (tiktoken's o200k split regex) with Rust's `\s` spelled out: JS `\s` also
+// matches U+FEFF and misses U+0085, Rust's Unicode White_Space is the other way round. `(?i:'s)`
+// also matches the long s (U+017F) under Unicode case folding, in Rust and in JS alike.
+const WS = String.raw`\t\n\v\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000`;
+const CONTRACTION = String.raw`(?:'[sS\u017F]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?`;
+const SPLIT_PATTERN = [
+  String.raw`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+${CONTRACTION}`,
+  String.raw`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*${CONTRACTION}`,
+  String.raw`\p{N}{1,3}`,
+  String.raw` ?[^${WS}\p{L}\p{N}]+[\r\n/]*`,
+  String.raw`[${WS}]*[\r\n]+`,
+  String.raw`[${WS}]+(?![^${WS}])`,
+  String.raw`[${WS}]+`,
+].join('|');
+
+function load(): Loaded {
+  if (loaded) return loaded;
+  const started = performance.now();
+  const require = createRequire(import.meta.url);
+  const ranks = (require('gpt-tokenizer/cjs/bpeRanks/o200k_base') as { default: RawRanks }).default;
+  const { BytePairEncodingCore: Core } = require('gpt-tokenizer/cjs/BytePairEncodingCore') as {
+    BytePairEncodingCore: new (config: {
+      bytePairRankDecoder: RawRanks;
+      specialTokensEncoder?: Map<string, number>;
+      tokenSplitRegex: RegExp;
+    }) => BytePairEncodingCore;
+  };
+  if (ranks.length !== BPE_RANK_COUNT) {
+    throw new Error(`gpt-tokenizer's o200k_base has ${ranks.length} ranks, expected ${BPE_RANK_COUNT}`);
+  }
+  const core = new Core({
+    bytePairRankDecoder: ranks,
+    // The core only consults specials that are passed as allowed, and we never pass any; one entry
+    // keeps its (sticky) special-token regex trivial.
+    specialTokensEncoder: new Map([[SpecialTokenText.EndOfText, SpecialToken.EndOfText]]),
+    tokenSplitRegex: new RegExp(SPLIT_PATTERN, 'gu'),
+  });
+  loaded = { core, ranks, bytes: new Array<Uint8Array | undefined>(VOCAB_SIZE), loadMs: performance.now() - started };
+  return loaded;
+}
+
+/** True once the BPE ranks have been loaded (by an encode/decode or preloadRanks()). */
+export function isRanksLoaded(): boolean {
+  return loaded !== undefined;
+}
+
+/** Loads the ranks now (e.g. a server warming up); returns how long loading took, in ms. */
+export function preloadRanks(): number {
+  return load().loadMs;
+}
+
+/** Encodes text as ordinary text: special-token spellings are just characters here. */
+export function encodeOrdinary(text: string): number[] {
+  if (text.length === 0) return [];
+  return load().core.encodeNative(toWellFormed(text));
+}
+
+/** Which special tokens `encode` may turn into special ids / must refuse. */
+export type SpecialTokenSet = 'all' | ReadonlySet<string> | readonly string[];
+
+export interface EncodeOptions {
+  /** Special tokens encoded as their ids; others are text (or refused, see disallowedSpecial). Default: none. */
+  readonly allowedSpecial?: SpecialTokenSet | undefined;
+  /** Special tokens that make encode throw. Default 'all' (every special not allowed). */
+  readonly disallowedSpecial?: SpecialTokenSet | undefined;
+}
+
+const CANDIDATE = /<\|[a-z0-9_]+\|>/g;
+
+let allSpecialSet: ReadonlySet<string> | undefined;
+
+function resolveSet(value: SpecialTokenSet | undefined): ReadonlySet<string> {
+  if (value === undefined) return new Set();
+  if (value === 'all') return (allSpecialSet ??= new Set(allSpecialTokens()));
+  return value instanceof Set ? value : new Set(value as readonly string[]);
+}
+
+/** Leftmost occurrence of any string of `needles` in text (the reference uses a regex search). */
+function findFirst(text: string, needles: Iterable<string>): string | undefined {
+  let best: { index: number; needle: string } | undefined;
+  for (const needle of needles) {
+    if (needle.length === 0) continue;
+    const index = text.indexOf(needle);
+    if (index >= 0 && (best === undefined || index < best.index || (index === best.index && needle.length > best.needle.length))) {
+      best = { index, needle };
+    }
+  }
+  return best?.needle;
+}
+
+function disallowedError(token: string): UsageError {
+  return new UsageError(
+    HarmonyErrorCode.DisallowedSpecialToken,
+    `Encountered text corresponding to disallowed special token '${token}'. Add it to allowedSpecial to encode it as a special token, or pass disallowedSpecial: [] to encode it as text.`,
+  );
+}
+
+/**
+ * Encodes text like openai_harmony's `HarmonyEncoding.encode`: special tokens in `allowedSpecial`
+ * become their ids, any in `disallowedSpecial` (default 'all': every special not allowed) make it
+ * throw, and everything else is BPE-encoded as ordinary text.
+ */
+export function encode(text: string, options: EncodeOptions = {}): number[] {
+  const allowed = resolveSet(options.allowedSpecial);
+  const explicit =
+    options.disallowedSpecial === undefined || options.disallowedSpecial === 'all' ? undefined : resolveSet(options.disallowedSpecial);
+  const isDisallowed = explicit ? (token: string) => explicit.has(token) : (token: string) => !allowed.has(token);
+  // Special tokens spelled in the text, in order: refused, kept as specials, or left as text.
+  const specials: Array<{ index: number; token: string; id: number }> = [];
+  if (text.includes('<|')) {
+    CANDIDATE.lastIndex = 0;
+    for (let m = CANDIDATE.exec(text); m !== null; m = CANDIDATE.exec(text)) {
+      const id = specialTokenId(m[0]);
+      if (id === undefined) continue;
+      if (isDisallowed(m[0])) throw disallowedError(m[0]);
+      if (allowed.has(m[0])) specials.push({ index: m.index, token: m[0], id });
+    }
+  }
+  if (explicit) {
+    const other = findFirst(text, [...explicit].filter((token) => specialTokenId(token) === undefined));
+    if (other !== undefined) throw disallowedError(other);
+  }
+  const out: number[] = [];
+  let start = 0;
+  for (const special of specials) {
+    if (special.index > start) pushAll(out, encodeOrdinary(text.slice(start, special.index)));
+    out.push(special.id);
+    start = special.index + special.token.length;
+  }
+  if (start < text.length) pushAll(out, encodeOrdinary(start === 0 ? text : text.slice(start)));
+  return out;
+}
+
+/** Encodes with every special token allowed (the reference's `encode_with_special_tokens`). */
+export function encodeWithSpecialTokens(text: string): number[] {
+  return encode(text, { allowedSpecial: 'all' });
+}
+
+function pushAll(out: number[], items: readonly number[]): void {
+  for (const item of items) out.push(item);
+}
+
+/**
+ * The text of a token when its bytes alone are valid UTF-8 (every special token and most ranks),
+ * else undefined (a partial character, or an id outside the vocabulary).
+ */
+export function tokenString(id: number): string | undefined {
+  if (id < BPE_RANK_COUNT && id >= 0) {
+    const rank = load().ranks[id];
+    if (typeof rank === 'string') return rank;
+    return undefined;
+  }
+  return specialTokenText(id);
+}
+
+/** The bytes of one token, or undefined for ids outside the vocabulary. */
+export function tokenBytes(id: number): Uint8Array | undefined {
+  const state = load();
+  if (!Number.isInteger(id) || id < 0 || id >= VOCAB_SIZE) return undefined;
+  const cached = state.bytes[id];
+  if (cached) return cached;
+  let bytes: Uint8Array | undefined;
+  if (id < BPE_RANK_COUNT) {
+    const rank = state.ranks[id];
+    if (typeof rank === 'string') bytes = utf8Encode(rank);
+    else if (rank !== undefined) bytes = Uint8Array.from(rank);
+  } else {
+    const text = specialTokenText(id);
+    if (text !== undefined) bytes = utf8Encode(text);
+  }
+  if (bytes) state.bytes[id] = bytes;
+  return bytes;
+}
+
+function invalidToken(id: number): HarmonyParseError {
+  return new HarmonyParseError(HarmonyErrorCode.InvalidToken, `Invalid token for decoding: ${id}`);
+}
+
+/** Raw bytes of a token sequence (throws on ids outside the vocabulary). */
+export function decodeBytes(tokens: Iterable<number>): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (const id of tokens) {
+    const bytes = tokenBytes(id);
+    if (!bytes) throw invalidToken(id);
+    parts.push(bytes);
+    total += bytes.length;
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** Fast path: every token is whole UTF-8 on its own, so their texts concatenate. */
+function decodeAsStrings(tokens: readonly number[]): string | undefined {
+  let text = '';
+  for (const id of tokens) {
+    const piece = tokenString(id);
+    if (piece === undefined) return undefined;
+    text += piece;
+  }
+  return text;
+}
+
+/** Decodes tokens to text, replacing invalid UTF-8 with U+FFFD (lossy, like the reference's decode). */
+export function decode(tokens: Iterable<number>): string {
+  const list = Array.isArray(tokens) ? (tokens as number[]) : [...tokens];
+  return decodeAsStrings(list) ?? utf8DecodeLossy(decodeBytes(list));
+}
+
+/** Decodes tokens to text; throws HarmonyParseError on invalid ids or invalid UTF-8. */
+export function decodeUtf8(tokens: Iterable<number>): string {
+  const list = Array.isArray(tokens) ? (tokens as number[]) : [...tokens];
+  const fast = decodeAsStrings(list);
+  if (fast !== undefined) return fast;
+  let bytes: Uint8Array;
+  try {
+    bytes = decodeBytes(list);
+  } catch (error) {
+    if (error instanceof HarmonyParseError) {
+      throw new HarmonyParseError(error.code, `Could not decode tokens: Invalid token error: ${error.message}`);
+    }
+    throw error;
+  }
+  const check = checkUtf8(bytes);
+  if (!check.ok) {
+    const detail =
+      check.errorLen === undefined
+        ? `incomplete utf-8 byte sequence from index ${check.validUpTo}`
+        : `invalid utf-8 sequence of ${check.errorLen} bytes from index ${check.validUpTo}`;
+    throw new HarmonyParseError(HarmonyErrorCode.InvalidUtf8, `Could not decode tokens: Invalid utf-8 sequence: ${detail}`);
+  }
+  return utf8DecodeValid(bytes);
+}
+
+/** Whether an id is one of the 1,091 special tokens. */
+export function isSpecialToken(id: number): boolean {
+  return specialTokenText(id) !== undefined;
+}
