@@ -3,9 +3,16 @@ import {
   keyConfigSha256,
   parseKeyConfigList,
   parseRequestPlaintext,
+  responseSecretLength,
+  type ChunkMessage,
   type Session,
 } from '../../src/hpke/index.js';
-import { StreamDecoder, type DecodedEvent, type StreamDecoderOptions } from '../../src/sse/index.js';
+import {
+  createEncryptedEventStream,
+  StreamDecoder,
+  type DecodedEvent,
+  type StreamDecoderOptions,
+} from '../../src/sse/index.js';
 import { HarmonyHpkeError } from '../../src/errors.js';
 import { hex, utf8, vector, type ProtocolVector } from '../hpke/vectors-data.js';
 
@@ -58,4 +65,32 @@ export function decodeError(session: Session, input: string | (string | Uint8Arr
 /** The SSE events of a text, as blocks ending with a blank line. */
 export function splitEvents(sse: string): string[] {
   return sse.split(/(?<=\n\n)/);
+}
+
+/** A short response for `session` (start, tokens..., end) as separate event texts, hpke first. */
+export function buildEvents(
+  session: Session,
+  options: { nonce?: Uint8Array; tokens?: string[]; rid?: string; final?: ChunkMessage } = {},
+): string[] {
+  const stream = createEncryptedEventStream({
+    secret: session.secret,
+    enc: session.enc,
+    kid: session.kid,
+    kem: session.kem,
+    kdf: session.kdf,
+    aead: session.aead,
+    responseNonce: options.nonce ?? new Uint8Array(responseSecretLength(session.aead)).fill(7),
+  });
+  const events = [stream.hpkeEvent(), stream.chunk({ t: 'start', rid: options.rid ?? session.rid, model: 'gpt-oss-20b', created: 1767225600 })];
+  for (const [i, text] of (options.tokens ?? ['Hello', ',', ' world']).entries()) {
+    events.push(stream.chunk({ t: 'tokens', ids: [1000 + i], text }));
+  }
+  events.push(
+    stream.final(options.final ?? { t: 'end', finish: 'stop', usage: { prompt_tokens: 12, completion_tokens: 3 } }),
+  );
+  return events;
+}
+
+export function codeOf(session: Session, input: string | (string | Uint8Array)[]): string {
+  return decodeError(session, input).code;
 }
