@@ -1,37 +1,25 @@
 /**
- * The Harmony special token ids the adapters need.
- *
- * TEMPORARY: src/harmony/registry.ts is the one place token ids live; until it exports them, this
- * single object stands in for it. Replace its body with a re-export from the registry (and delete
- * nothing else) once the registry lands: every adapter reads ids from here only.
+ * The Harmony special tokens the adapters use, by name. The ids come from src/harmony/registry.ts,
+ * the one place token ids live; this module only gives them the adapters' short names.
  */
+import { SpecialToken, SpecialTokenText } from '../../harmony/registry.js';
+
 export const HARMONY_IDS = {
   /** `<|return|>`: ends the final answer. */
-  return: 200002,
+  return: SpecialToken.Return,
   /** `<|constrain|>`: introduces a content type such as `json` in a header. */
-  constrain: 200003,
+  constrain: SpecialToken.Constrain,
   /** `<|channel|>` */
-  channel: 200005,
+  channel: SpecialToken.Channel,
   /** `<|start|>` */
-  start: 200006,
+  start: SpecialToken.Start,
   /** `<|end|>`: ends a message that is not the last of the turn. */
-  end: 200007,
+  end: SpecialToken.End,
   /** `<|message|>`: ends a header. */
-  message: 200008,
+  message: SpecialToken.Message,
   /** `<|call|>`: ends a tool call. */
-  call: 200012,
+  call: SpecialToken.Call,
 } as const;
 
-/** The texts of the special tokens the Harmony format uses (for text-only upstreams). */
-export const HARMONY_SPECIAL_TEXTS = [
-  '<|start|>',
-  '<|end|>',
-  '<|message|>',
-  '<|channel|>',
-  '<|constrain|>',
-  '<|return|>',
-  '<|call|>',
-  '<|startoftext|>',
-  '<|endoftext|>',
-  '<|endofprompt|>',
-] as const;
+/** The texts of the named special tokens (for text-only upstreams). */
+export const HARMONY_SPECIAL_TEXTS: readonly string[] = Object.values(SpecialTokenText);
