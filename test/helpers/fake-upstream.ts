@@ -62,7 +62,10 @@ export interface FakeRoute {
    * multi-byte characters and events at arbitrary places).
    */
   readonly chunking?: 'event' | 'line' | 'whole' | number;
-  /** Wait this long between writes (default 0: each write still goes out on its own tick). */
+  /**
+   * Wait this long between writes. Default 0: each write still goes out on its own event-loop
+   * turn, but the client may then read several writes at once; set a delay to keep reads apart.
+   */
   readonly delayMs?: number;
   /** After this many writes, write nothing more and keep the connection open (never ends). */
   readonly stallAfter?: number;
@@ -109,7 +112,8 @@ function split(body: string, chunking: FakeRoute['chunking'], isSse: boolean): U
     .map((part) => Buffer.from(part, 'utf8'));
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const pause = (ms: number): Promise<void> =>
+  new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
 
 async function replay(route: FakeRoute, res: ServerResponse): Promise<void> {
   let chunks: Uint8Array[];
@@ -134,7 +138,7 @@ async function replay(route: FakeRoute, res: ServerResponse): Promise<void> {
     }
     if (res.destroyed) return;
     res.write(chunks[i]);
-    await sleep(route.delayMs ?? 0);
+    await pause(route.delayMs ?? 0);
   }
   if (route.stallAfter !== undefined && route.stallAfter >= chunks.length) return;
   if (route.dieAfter !== undefined && route.dieAfter >= chunks.length) {
