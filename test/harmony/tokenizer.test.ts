@@ -146,10 +146,15 @@ describe('decoding', () => {
 
   test('ids outside the vocabulary are typed errors in every decoder', () => {
     for (const bad of [-1, 1.5, 199_998 - 0.5, 201_089, 99_999_999]) {
-      for (const decode of [encoding.decode, encoding.decodeUtf8, encoding.decodeBytes]) {
+      const decoders: Array<(tokens: number[]) => unknown> = [
+        (tokens) => encoding.decode(tokens),
+        (tokens) => encoding.decodeUtf8(tokens),
+        (tokens) => encoding.decodeBytes(tokens),
+      ];
+      for (const decode of decoders) {
         let error: unknown;
         try {
-          decode.call(encoding, [24912, bad]);
+          decode([24912, bad]);
         } catch (caught) {
           error = caught;
         }
