@@ -82,8 +82,14 @@ export interface FakeUpstream {
   readonly url: string;
   /** Requests received so far, in order. */
   readonly requests: RecordedRequest[];
-  /** Sockets currently open (keep-alive sockets of finished responses count until closed). */
+  /**
+   * Connections currently open that have carried at least one request (a keep-alive connection
+   * of a finished response counts until it is closed). Idle connections a client opens ahead of
+   * use (undici opens a spare one when a request is aborted) are not counted: see openSockets().
+   */
   openConnections(): number;
+  /** Every socket currently open, idle spares included. */
+  openSockets(): number;
   /** Sockets accepted since start. */
   totalConnections(): number;
   close(): Promise<void>;
@@ -151,9 +157,11 @@ async function replay(route: FakeRoute, res: ServerResponse): Promise<void> {
 export async function startFakeUpstream(routes: readonly FakeRoute[]): Promise<FakeUpstream> {
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
+  const used = new WeakSet<Socket>();
   let accepted = 0;
 
   const server = createServer((req, res) => {
+    used.add(req.socket);
     const parts: Buffer[] = [];
     req.on('data', (part: Buffer) => parts.push(part));
     req.on('end', () => {
@@ -217,7 +225,8 @@ export async function startFakeUpstream(routes: readonly FakeRoute[]): Promise<F
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    openConnections: () => sockets.size,
+    openConnections: () => [...sockets].filter((socket) => used.has(socket)).length,
+    openSockets: () => sockets.size,
     totalConnections: () => accepted,
     close,
   };

@@ -93,6 +93,7 @@ export async function* runCompletion(
     await call.open();
     const messages = adapter.format === 'sse' ? sseMessages(call.text()) : ndjsonMessages(call.text());
     for await (const message of messages) {
+      call.throwIfCancelled();
       if (message.type === 'done') {
         sawDoneMarker = true;
         break;

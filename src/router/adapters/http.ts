@@ -135,6 +135,11 @@ export class UpstreamCall {
     if (!this.finished && !this.controller.signal.aborted) this.controller.abort();
   }
 
+  /** Throws CANCELLED once the request's signal is aborted (checked before relaying buffered events). */
+  throwIfCancelled(): void {
+    if (this.options.signal.aborted) throw this.cancelled();
+  }
+
   /** The error for a failure while connecting or reading, by what caused it. */
   failure(error: unknown, phase: 'connect' | 'read'): UpstreamError {
     if (error instanceof UpstreamError) return error;

@@ -293,6 +293,7 @@ export async function* runOllama(request: EngineRequest, options: UpstreamOption
   try {
     await call.open();
     for await (const message of ndjsonMessages(call.text())) {
+      call.throwIfCancelled();
       if (message.type !== 'json') continue;
       const value = message.value;
       if (!isRecord(value)) throw badStream('the upstream sent a line that is not a JSON object');

@@ -4,14 +4,11 @@
  * an engine yields or throws.
  */
 import type { Engine, EngineEvent, EngineRequest } from '../../../src/router/engine.js';
-import { decode, encode } from '../../../src/harmony/tokenizer.js';
+import { loadHarmonyEncoding } from '../../../src/harmony/index.js';
 import type { HarmonyTokenizer } from '../../../src/router/adapters/index.js';
 
-/** o200k_harmony, splitting special tokens (src/harmony). */
-export const tokenizer: HarmonyTokenizer = {
-  encode: (text, options) => encode(text, options),
-  decode: (ids) => decode(ids),
-};
+/** The real o200k_harmony encoding (as the router passes it), typed as the adapters see it. */
+export const tokenizer: HarmonyTokenizer = loadHarmonyEncoding('HarmonyGptOss');
 
 export const ids = (text: string): number[] => tokenizer.encode(text, { allowedSpecial: 'all' });
 
