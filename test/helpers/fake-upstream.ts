@@ -225,8 +225,8 @@ export async function startFakeUpstream(routes: readonly FakeRoute[]): Promise<F
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    openConnections: () => [...sockets].filter((socket) => used.has(socket)).length,
-    openSockets: () => sockets.size,
+    openConnections: () => [...sockets].filter((socket) => !socket.destroyed && used.has(socket)).length,
+    openSockets: () => [...sockets].filter((socket) => !socket.destroyed).length,
     totalConnections: () => accepted,
     close,
   };
