@@ -33,7 +33,7 @@ export const PROTOCOL_ERROR_CODES: readonly ProtocolErrorCode[] = Object.freeze(
   { code: 'KEY_FILE_KEY_MISMATCH', family: 'key', meaning: 'the key file public key does not belong to its private key' },
 
   // Sealed request (router side: see REQUEST_ERROR_STATUS for the HTTP status)
-  { code: 'REQUEST_MALFORMED', family: 'usage', meaning: 'the sealed request body is too short to hold hdr || enc || ct (400)' },
+  { code: 'REQUEST_MALFORMED', family: 'usage', meaning: 'the sealed request body is too short to hold hdr, enc and ct (400)' },
   { code: 'REQUEST_SUITE_UNSUPPORTED', family: 'key', meaning: 'the request header names a suite the router key does not offer (422)' },
   { code: 'REQUEST_KEY_UNKNOWN', family: 'key', meaning: 'the request header names a key id the router does not hold (422)' },
   { code: 'REQUEST_OPEN_FAILED', family: 'integrity', meaning: 'the sealed request does not open with the router key (422)' },

@@ -453,6 +453,13 @@ describe('the error code table', () => {
     }
   });
 
+  it('is reproduced in docs/protocol.md, row for row', () => {
+    const doc = readFileSync(resolve(repoRoot, 'docs', 'protocol.md'), 'utf8');
+    for (const entry of PROTOCOL_ERROR_CODES) {
+      expect(doc, entry.code).toContain(`| \`${entry.code}\` | ${entry.family} | ${entry.meaning} |`);
+    }
+  });
+
   it('keyConfigOf and fingerprints of a generated key agree', async () => {
     const key = await generateRouterKey({ keyId: 5 });
     const config = keyConfigOf(key);

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   AEAD_AES_128_GCM,
+  copyBuffer,
+  createCipherSuite,
   deriveResponseKeys,
   encodeChunkPlaintext,
   encodeKeyConfigList,
@@ -47,6 +49,17 @@ describe('fixtures/protocol-vectors', () => {
 describe.each(vectors.vectors)('vector $name', (v) => {
   const routerKey = (): Promise<RouterKey> =>
     routerKeyFromPrivateKey(hex(v.skR), { keyId: v.key_id, suites: [{ kdfId: v.kdf_id, aeadId: v.aead_id }] });
+
+  it('skR and skE are DeriveKeyPair(ikmR) and DeriveKeyPair(ikmE) (RFC 9180 section 7.1.3)', async () => {
+    const suite = await createCipherSuite(v.aead_id);
+    for (const [ikm, sk] of [
+      [v.ikmR, v.skR],
+      [v.ikmE, v.skE],
+    ] as const) {
+      const pair = await suite.kem.deriveKeyPair(copyBuffer(hex(ikm)));
+      expect(toHex(new Uint8Array(await suite.kem.serializePrivateKey(pair.privateKey)))).toBe(sk);
+    }
+  });
 
   it('router key: pkR from skR, and the key config list', async () => {
     expect(toHex(x25519PublicKey(hex(v.skR)))).toBe(v.pkR);
