@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
 
+import {
+  Author,
+  Conversation,
+  DeveloperContent,
+  Message,
+  ReasoningEffort,
+  Role,
+  SystemContent,
+  ToolDescription,
+} from '../../../src/harmony/index.js';
 import { createUpstreamEngine } from '../../../src/router/adapters/index.js';
 import { toOllamaChat } from '../../../src/router/adapters/ollama.js';
 import { startFakeUpstream } from '../../helpers/fake-upstream.js';
@@ -141,5 +151,69 @@ describe('toOllamaChat', () => {
       { role: 'tool', content: '{"temp":21}', tool_name: 'get_weather' },
       { role: 'assistant', content: 'It is 21 °C.' },
     ]);
+  });
+});
+
+describe('toOllamaChat with conversations built by src/harmony', () => {
+  it("maps Conversation.toDict()'s shape", () => {
+    const conversation = Conversation.fromMessages([
+      Message.fromRoleAndContent(
+        Role.System,
+        SystemContent.new().withReasoningEffort(ReasoningEffort.Low).withConversationStartDate('2025-08-05'),
+      ),
+      Message.fromRoleAndContent(
+        Role.Developer,
+        DeveloperContent.new()
+          .withInstructions('Answer briefly.')
+          .withFunctionTools([
+            ToolDescription.new('get_weather', 'Gets the weather.', {
+              type: 'object',
+              properties: { location: { type: 'string' } },
+            }),
+          ]),
+      ),
+      Message.fromRoleAndContent(Role.User, 'Weather in Tokyo?'),
+      Message.fromRoleAndContent(Role.Assistant, 'Need the tool.').withChannel('analysis'),
+      Message.fromRoleAndContent(Role.Assistant, '{"location":"Tokyo"}')
+        .withChannel('commentary')
+        .withRecipient('functions.get_weather')
+        .withContentType('<|constrain|>json'),
+      Message.fromAuthorAndContent(Author.new(Role.Tool, 'functions.get_weather'), '{"temp":21}').withChannel(
+        'commentary',
+      ),
+    ]);
+    const dict = conversation.toDict() as { messages: unknown[] };
+    const chat = toOllamaChat(dict.messages);
+    expect(chat.tools).toEqual([
+      {
+        type: 'function',
+        function: {
+          name: 'get_weather',
+          description: 'Gets the weather.',
+          parameters: { type: 'object', properties: { location: { type: 'string' } } },
+        },
+      },
+    ]);
+    expect(chat.messages).toEqual([
+      { role: 'system', content: 'Answer briefly.' },
+      { role: 'user', content: 'Weather in Tokyo?' },
+      {
+        role: 'assistant',
+        content: '',
+        thinking: 'Need the tool.',
+        tool_calls: [{ function: { name: 'get_weather', arguments: { location: 'Tokyo' } } }],
+      },
+      { role: 'tool', content: '{"temp":21}', tool_name: 'get_weather' },
+    ]);
+  });
+
+  it("sends think from the system message's effort (as toDict() writes it)", async () => {
+    const upstream = await startFakeUpstream([{ path: PATH, fixture: 'ollama/answer.ndjson' }]);
+    const engine = createUpstreamEngine({ kind: 'ollama', url: upstream.url, tokenizer });
+    const system = Message.fromRoleAndContent(Role.System, SystemContent.new().withReasoningEffort(ReasoningEffort.High));
+    const user = Message.fromRoleAndContent(Role.User, 'What is 2+2?');
+    const conversation = Conversation.fromMessages([system, user]).toDict() as { messages: unknown[] };
+    await run(engine, engineRequest({ conversation }));
+    expect(upstream.requests[0]?.json).toMatchObject({ think: 'high', messages: [{ role: 'user', content: 'What is 2+2?' }] });
   });
 });
