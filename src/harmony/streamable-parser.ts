@@ -255,10 +255,10 @@ export class StreamableParser {
   /** Text of the message in progress ('' outside a message body). */
   get currentContent(): string {
     if (this.#state !== StreamState.Content) return '';
-    if (this.#joinedParts < this.#parts.length) {
-      this.#joined += this.#joinedParts === 0 && this.#parts.length === 1 ? this.#parts[0]! : this.#parts.slice(this.#joinedParts).join('');
-      this.#joinedParts = this.#parts.length;
-    }
+    // Appends only the pieces added since the last call, so polling per token stays linear.
+    const parts = this.#parts;
+    for (let i = this.#joinedParts; i < parts.length; i += 1) this.#joined += parts[i]!;
+    this.#joinedParts = parts.length;
     return this.#joined;
   }
 
