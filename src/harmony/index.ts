@@ -9,7 +9,7 @@
  * loadHarmonyEncoding() is cheap; the BPE ranks load on the first encode/decode.
  */
 import { HarmonyErrorCode, UsageError } from './errors.js';
-import type { Conversation, Message, RenderConversationConfig, RenderOptions, Role } from './model.js';
+import type { Message, RenderConversationConfigLike, RenderOptionsLike, Role } from './model.js';
 import { parseMessagesFromCompletionText, parseMessagesFromCompletionTokens } from './parse.js';
 import { STOP_TOKENS, STOP_TOKENS_FOR_ASSISTANT_ACTIONS, allSpecialTokens } from './registry.js';
 import {
@@ -57,22 +57,22 @@ export class HarmonyEncoding {
   readonly maxMessageTokens = 1_048_576 - 524_288;
 
   /** Renders a conversation and opens the next turn (`<|start|>assistant`), ready for sampling. */
-  renderConversationForCompletion(conversation: MessageList, nextTurnRole: Role, config?: RenderConversationConfig): number[] {
+  renderConversationForCompletion(conversation: MessageList, nextTurnRole: Role, config?: RenderConversationConfigLike): number[] {
     return renderConversationForCompletion(conversation, nextTurnRole, config);
   }
 
   /** Renders a conversation (analysis before a final answer dropped unless autoDropAnalysis is false). */
-  renderConversation(conversation: MessageList, config?: RenderConversationConfig): number[] {
+  renderConversation(conversation: MessageList, config?: RenderConversationConfigLike): number[] {
     return renderConversation(conversation, config);
   }
 
   /** Renders for training: a trailing assistant final message ends in `<|return|>`. */
-  renderConversationForTraining(conversation: MessageList, config?: RenderConversationConfig): number[] {
+  renderConversationForTraining(conversation: MessageList, config?: RenderConversationConfigLike): number[] {
     return renderConversationForTraining(conversation, config);
   }
 
   /** Renders one message. */
-  render(message: Message, options?: RenderOptions): number[] {
+  render(message: Message, options?: RenderOptionsLike): number[] {
     return render(message, options);
   }
 

@@ -542,12 +542,30 @@ export class Conversation {
   }
 }
 
-/** Options of renderConversation*: drop earlier analysis once a final answer exists (default true). */
-export interface RenderConversationConfig {
+/** Options of renderConversation* (the Python `RenderConversationConfig`). Plain objects work too. */
+export interface RenderConversationConfigLike {
+  /** Drop analysis messages before the first final answer once the last assistant message is final (default true). */
   readonly autoDropAnalysis?: boolean | undefined;
 }
 
-/** Options of render(message): whether the conversation declares function tools. */
-export interface RenderOptions {
+export class RenderConversationConfig implements RenderConversationConfigLike {
+  readonly autoDropAnalysis: boolean;
+
+  constructor(options: RenderConversationConfigLike = {}) {
+    this.autoDropAnalysis = options.autoDropAnalysis ?? true;
+  }
+}
+
+/** Options of render(message) (the Python `RenderOptions`). Plain objects work too. */
+export interface RenderOptionsLike {
+  /** Whether the conversation declares function tools (adds the commentary-channel line to the system message). */
   readonly conversationHasFunctionTools?: boolean | undefined;
+}
+
+export class RenderOptions implements RenderOptionsLike {
+  readonly conversationHasFunctionTools: boolean;
+
+  constructor(options: RenderOptionsLike = {}) {
+    this.conversationHasFunctionTools = options.conversationHasFunctionTools ?? false;
+  }
 }

@@ -12,8 +12,8 @@ import {
   type Content,
   type DeveloperContent,
   type Message,
-  type RenderConversationConfig,
-  type RenderOptions,
+  type RenderConversationConfigLike,
+  type RenderOptionsLike,
   type SystemContent,
 } from './model.js';
 import { SpecialToken, SpecialTokenText } from './registry.js';
@@ -35,7 +35,7 @@ function invalidMessage(message: string): UsageError {
   return new UsageError(HarmonyErrorCode.InvalidMessage, message);
 }
 
-function renderSystemContent(sys: SystemContent, options: RenderOptions | undefined): string {
+function renderSystemContent(sys: SystemContent, options: RenderOptionsLike | undefined): string {
   const sections: string[] = [];
   const top: string[] = [];
   if (sys.modelIdentity !== undefined) top.push(sys.modelIdentity);
@@ -61,7 +61,7 @@ function renderDeveloperContent(dev: DeveloperContent): string {
   return sections.join('\n\n');
 }
 
-function renderContent(content: Content, role: Role, out: number[], options: RenderOptions | undefined): void {
+function renderContent(content: Content, role: Role, out: number[], options: RenderOptionsLike | undefined): void {
   switch (content.type) {
     case 'text':
       pushText(out, content.text);
@@ -78,7 +78,7 @@ function renderContent(content: Content, role: Role, out: number[], options: Ren
 }
 
 /** Renders one message: `<|start|>header<|message|>content<|end|>` (or `<|call|>` for a tool call). */
-export function renderMessageInto(message: Message, out: number[], options?: RenderOptions): void {
+export function renderMessageInto(message: Message, out: number[], options?: RenderOptionsLike): void {
   out.push(SpecialToken.Start);
   const { role, name } = message.author;
   if (role === Role.Tool) {
@@ -111,7 +111,7 @@ export function renderMessageInto(message: Message, out: number[], options?: Ren
 }
 
 /** Renders one message on its own. */
-export function render(message: Message, options?: RenderOptions): number[] {
+export function render(message: Message, options?: RenderOptionsLike): number[] {
   const out: number[] = [];
   renderMessageInto(message, out, options);
   return out;
@@ -128,7 +128,7 @@ function hasFunctionTools(messages: readonly Message[]): boolean {
  * analysis messages before the first final message are dropped (the reference's
  * `auto_drop_analysis`, on by default): the model never sees earlier chains of thought.
  */
-function messagesToRender(messages: readonly Message[], config: RenderConversationConfig | undefined): readonly Message[] {
+function messagesToRender(messages: readonly Message[], config: RenderConversationConfigLike | undefined): readonly Message[] {
   const autoDrop = config?.autoDropAnalysis ?? true;
   if (!autoDrop) return messages;
   let lastAssistantIsFinal = false;
@@ -144,13 +144,13 @@ function messagesToRender(messages: readonly Message[], config: RenderConversati
   return messages.filter((message, index) => !(index < firstFinal && message.channel === 'analysis'));
 }
 
-function renderConversationInto(messages: readonly Message[], out: number[], config: RenderConversationConfig | undefined): void {
-  const options: RenderOptions = { conversationHasFunctionTools: hasFunctionTools(messages) };
+function renderConversationInto(messages: readonly Message[], out: number[], config: RenderConversationConfigLike | undefined): void {
+  const options: RenderOptionsLike = { conversationHasFunctionTools: hasFunctionTools(messages) };
   for (const message of messagesToRender(messages, config)) renderMessageInto(message, out, options);
 }
 
 /** Renders a conversation without a next turn. */
-export function renderConversation(conversation: MessageList, config?: RenderConversationConfig): number[] {
+export function renderConversation(conversation: MessageList, config?: RenderConversationConfigLike): number[] {
   const out: number[] = [];
   renderConversationInto(toMessages(conversation), out, config);
   return out;
@@ -160,7 +160,7 @@ export function renderConversation(conversation: MessageList, config?: RenderCon
 export function renderConversationForCompletion(
   conversation: MessageList,
   nextTurnRole: Role,
-  config?: RenderConversationConfig,
+  config?: RenderConversationConfigLike,
 ): number[] {
   const out: number[] = [];
   renderConversationInto(toMessages(conversation), out, config);
@@ -173,7 +173,7 @@ export function renderConversationForCompletion(
  * Renders a conversation for training: when it ends with an assistant `final` message, that
  * message ends in `<|return|>` (what the model samples at the end of its turn) instead of `<|end|>`.
  */
-export function renderConversationForTraining(conversation: MessageList, config?: RenderConversationConfig): number[] {
+export function renderConversationForTraining(conversation: MessageList, config?: RenderConversationConfigLike): number[] {
   const messages = toMessages(conversation);
   const out: number[] = [];
   renderConversationInto(messages, out, config);

@@ -12,6 +12,8 @@ import {
   HarmonyErrorCode,
   Message,
   ReasoningEffort,
+  RenderConversationConfig,
+  RenderOptions,
   Role,
   SystemContent,
   TextContent,
@@ -175,6 +177,27 @@ describe('builders mirror the Python API', () => {
     expect(message.content).toEqual([new TextContent('a'), new TextContent('b')]);
     expect(message.channel).toBe('c');
     expect(message.author).toEqual(new Author(Role.User));
+  });
+});
+
+describe('render configs as in Python', () => {
+  test('RenderConversationConfig defaults to dropping analysis; RenderOptions to no function tools', () => {
+    expect(new RenderConversationConfig().autoDropAnalysis).toBe(true);
+    expect(new RenderOptions().conversationHasFunctionTools).toBe(false);
+    const convo = Conversation.fromMessages([
+      Message.fromRoleAndContent(Role.User, 'q'),
+      Message.fromRoleAndContent(Role.Assistant, 'think').withChannel('analysis'),
+      Message.fromRoleAndContent(Role.Assistant, 'a').withChannel('final'),
+    ]);
+    const dropped = encoding.decodeUtf8(encoding.renderConversation(convo, new RenderConversationConfig()));
+    const kept = encoding.decodeUtf8(encoding.renderConversation(convo, new RenderConversationConfig({ autoDropAnalysis: false })));
+    expect(dropped).not.toContain('think');
+    expect(kept).toContain('<|channel|>analysis<|message|>think<|end|>');
+    expect(encoding.renderConversation(convo)).toEqual(encoding.renderConversation(convo, { autoDropAnalysis: true }));
+    const sys = Message.fromRoleAndContent(Role.System, SystemContent.new());
+    expect(encoding.decodeUtf8(encoding.render(sys, new RenderOptions({ conversationHasFunctionTools: true })))).toContain(
+      "Calls to these tools must go to the commentary channel: 'functions'.",
+    );
   });
 });
 
