@@ -4,6 +4,7 @@
  * gives the same messages and deltas however the tokens are chunked; deltas never split a
  * character; parsing the completion's text equals parsing its tokens.
  */
+import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
@@ -16,6 +17,7 @@ import {
   loadHarmonyEncoding,
   type Message as MessageType,
 } from '../../src/harmony/index.js';
+import { encodeOrdinary } from '../../src/harmony/tokenizer.js';
 
 const SEED = 20_250_805;
 const encoding = loadHarmonyEncoding('HarmonyGptOss');
@@ -82,7 +84,27 @@ function isWellFormed(text: string): boolean {
   return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
 }
 
+const gptHarmony = createRequire(import.meta.url)('gpt-tokenizer/cjs/encoding/o200k_harmony') as {
+  encode(text: string, options: { disallowedSpecial: Set<string> }): number[];
+};
+
 describe(`Harmony properties (fast-check seed ${SEED})`, () => {
+  test("ordinary text encodes as gpt-tokenizer's o200k BPE does (except where its regex differs from the reference's)", () => {
+    // Our split regex spells out Rust's \s: it differs from JavaScript's on U+0085 and U+FEFF, and
+    // (?i:'s) also matches the long s U+017F under Rust's case folding.
+    const text = fc.string({ unit: fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }), fc.constantFrom(' ', '\n', "'s", "'LL", '12345', '\r\n')), maxLength: 24 });
+    fc.assert(
+      fc.property(
+        text.filter((t) => !/[\u0085\uFEFF\u017F]/.test(t)),
+        (t) => {
+          expect(encodeOrdinary(t)).toEqual(gptHarmony.encode(t, { disallowedSpecial: new Set() }));
+          expect(encoding.decodeUtf8(encodeOrdinary(t))).toBe(t);
+        },
+      ),
+      { seed: SEED, numRuns: 200 },
+    );
+  });
+
   test('render -> parse returns the same messages', () => {
     fc.assert(
       fc.property(conversationArb(anyText), (messages) => {
