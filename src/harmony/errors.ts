@@ -3,7 +3,8 @@
  *
  * Malformed completions (parsing, decoding token ids) raise HarmonyParseError; bad input handed to
  * the library by its caller (a conversation it cannot render, JSON of the wrong shape, text with a
- * disallowed special token, an unknown encoding or role) raises UsageError.
+ * disallowed special token, an unknown encoding or role) raises UsageError. A broken install
+ * (gpt-tokenizer's ranks missing) raises InternalError.
  */
 import { HarmonyParseError, UsageError } from '../errors.js';
 
@@ -30,6 +31,8 @@ export const HarmonyErrorCode = {
   InvalidJson: 'HARMONY_INVALID_JSON',
   /** loadHarmonyEncoding() with a name other than HarmonyGptOss. */
   UnknownEncoding: 'HARMONY_UNKNOWN_ENCODING',
+  /** gpt-tokenizer's rank table cannot be loaded (an InternalError: a broken install). */
+  RanksUnavailable: 'HARMONY_RANKS_UNAVAILABLE',
 } as const;
 
 export type HarmonyErrorCode = (typeof HarmonyErrorCode)[keyof typeof HarmonyErrorCode];

@@ -14,6 +14,7 @@
  */
 import { createRequire } from 'node:module';
 import type { BytePairEncodingCore } from 'gpt-tokenizer/BytePairEncodingCore';
+import { InternalError } from '../errors.js';
 import { HarmonyErrorCode, HarmonyParseError, UsageError } from './errors.js';
 import { BPE_RANK_COUNT, SpecialToken, SpecialTokenText, VOCAB_SIZE, allSpecialTokens, specialTokenId, specialTokenText } from './registry.js';
 import { checkUtf8, toWellFormed, utf8DecodeLossy, utf8DecodeValid, utf8Encode } from './utf8.js';
@@ -49,16 +50,18 @@ function load(): Loaded {
   if (loaded) return loaded;
   const started = performance.now();
   const require = createRequire(import.meta.url);
-  const ranks = (require('gpt-tokenizer/cjs/bpeRanks/o200k_base') as { default: RawRanks }).default;
-  const { BytePairEncodingCore: Core } = require('gpt-tokenizer/cjs/BytePairEncodingCore') as {
-    BytePairEncodingCore: new (config: {
-      bytePairRankDecoder: RawRanks;
-      specialTokensEncoder?: Map<string, number>;
-      tokenSplitRegex: RegExp;
-    }) => BytePairEncodingCore;
-  };
+  let ranks: RawRanks;
+  let Core: new (config: { bytePairRankDecoder: RawRanks; specialTokensEncoder?: Map<string, number>; tokenSplitRegex: RegExp }) => BytePairEncodingCore;
+  try {
+    ranks = (require('gpt-tokenizer/cjs/bpeRanks/o200k_base') as { default: RawRanks }).default;
+    Core = (require('gpt-tokenizer/cjs/BytePairEncodingCore') as { BytePairEncodingCore: typeof Core }).BytePairEncodingCore;
+  } catch (error) {
+    throw new InternalError(HarmonyErrorCode.RanksUnavailable, `cannot load the o200k_base ranks from gpt-tokenizer: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
   if (ranks.length !== BPE_RANK_COUNT) {
-    throw new Error(`gpt-tokenizer's o200k_base has ${ranks.length} ranks, expected ${BPE_RANK_COUNT}`);
+    throw new InternalError(HarmonyErrorCode.RanksUnavailable, `gpt-tokenizer's o200k_base has ${ranks.length} ranks, expected ${BPE_RANK_COUNT}`);
   }
   const core = new Core({
     bytePairRankDecoder: ranks,
