@@ -21,6 +21,8 @@ export const HarmonyErrorCode = {
   UnexpectedEos: 'HARMONY_UNEXPECTED_EOS',
   /** A header that cannot be parsed (missing role or channel value, leftover words, bad UTF-8). */
   MalformedHeader: 'HARMONY_MALFORMED_HEADER',
+  /** A header naming a channel outside ParseOptions.validChannels (strict mode). */
+  UnknownChannel: 'HARMONY_UNKNOWN_CHANNEL',
   /** A header whose role is unknown and that names no recipient. */
   UnknownRole: 'HARMONY_UNKNOWN_ROLE',
   /** encode() met a special token that was not allowed. */

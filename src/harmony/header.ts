@@ -101,3 +101,41 @@ export function parseHeaderFromString(
   const author = new Author(resolvedRole, resolvedRole === Role.Tool ? roleText : undefined);
   return { header: { author, recipient, channel, contentType }, remaining };
 }
+
+/**
+ * Lenient reading of a header with leftover words (`<|channel|>final some junk<|message|>`): keep
+ * the channel, a `to=` recipient, and a content type only where it is marked as one (after
+ * `<|constrain|>`, or right after the `to=` recipient); drop the other words. Returns how many
+ * words were dropped.
+ */
+export function recoverHeaderFromString(headerText: string, role: Role | undefined): { header: ParsedHeader; dropped: number } {
+  const { header: parsed } = parseHeaderFromString(headerText, role, false);
+  let rest = headerText;
+  const marker = rest.indexOf(SpecialTokenText.Channel);
+  if (marker >= 0 && parsed.channel !== undefined) {
+    const after = rest.slice(marker + SpecialTokenText.Channel.length + parsed.channel.length);
+    rest = rest.slice(0, marker) + after;
+  }
+  rest = rustTrim(rest.split(SpecialTokenText.Constrain).join(` ${SpecialTokenText.Constrain}`));
+  const words = rest.split(ASCII_WHITESPACE).filter((word) => word.length > 0);
+  if (role === undefined) words.shift();
+  else if (words[0] === role) words.shift();
+  let recipient: string | undefined;
+  let contentType: string | undefined;
+  let kept = 0;
+  const to = words.findIndex((word) => word.startsWith('to=') && word.length > 3);
+  if (to >= 0) {
+    recipient = words[to]!.slice(3);
+    kept += 1;
+  }
+  const constrained = words.findIndex((word) => word.startsWith(SpecialTokenText.Constrain));
+  const typeAt = constrained >= 0 ? constrained : to >= 0 && to + 1 < words.length ? to + 1 : -1;
+  if (typeAt >= 0) {
+    contentType = words[typeAt];
+    kept += 1;
+  }
+  return {
+    header: { author: parsed.author, recipient, channel: parsed.channel, contentType },
+    dropped: words.length - kept,
+  };
+}

@@ -37,7 +37,7 @@ export {
   specialTokenText,
   type SpecialTokenName,
 } from './registry.js';
-export { StreamableParser, StreamState, type ParseOptions, type StreamStateData, type EncodingLike } from './streamable-parser.js';
+export { StreamableParser, StreamState, type ParseOptions, type ParseRecovery, type StreamStateData, type EncodingLike } from './streamable-parser.js';
 export { isRanksLoaded, preloadRanks, type EncodeOptions, type SpecialTokenSet } from './tokenizer.js';
 export { jsonSchemaToTypescript } from './render-tools.js';
 export { pythonJsonDumps, type JsonObject, type JsonValue } from './python-json.js';

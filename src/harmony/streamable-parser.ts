@@ -10,13 +10,20 @@
  * U+FFFD exactly where the reference puts them (one error per token, like `from_utf8`).
  *
  * Strict mode (the reference default) throws HarmonyParseError on malformed headers. Lenient mode
- * additionally recovers when a stop token arrives before `<|message|>` (a model that forgot the
- * header): the words after role and channel become the message's text.
+ * recovers where real models go wrong, and notes each recovery in `recoveries`:
+ * - a stop token before `<|message|>` (a model that forgot the header): the words after role and
+ *   channel become the message's text (as the reference's non-strict mode does);
+ * - leftover words in a header (`<|channel|>final extra words json<|message|>`): dropped;
+ * - `<|channel|>` with no value, or a header that is not UTF-8: no channel, lossy text;
+ * - a stray `<|start|>` inside a header: the header starts again;
+ * - `<|channel|>` where `<|start|>` was expected: an implicit `<|start|>assistant`;
+ * - any other token where `<|start|>` was expected: skipped;
+ * - with `validChannels`, a channel outside the list is kept (strict mode rejects it).
  */
 import { HarmonyErrorCode, HarmonyParseError } from './errors.js';
-import { parseHeaderFromString, type ParsedHeader } from './header.js';
-import { Author, Message, TextContent, type Role } from './model.js';
-import { SpecialToken } from './registry.js';
+import { parseHeaderFromString, recoverHeaderFromString, type ParsedHeader } from './header.js';
+import { Author, Message, Role, TextContent } from './model.js';
+import { SpecialToken, SpecialTokenText } from './registry.js';
 import { decodeUtf8, encodeOrdinary, tokenBytes, tokenString } from './tokenizer.js';
 import { checkUtf8, utf8DecodeLossy, utf8DecodeValid } from './utf8.js';
 
@@ -30,6 +37,19 @@ export type StreamState = (typeof StreamState)[keyof typeof StreamState];
 export interface ParseOptions {
   /** Throw on malformed headers (default true, like the reference); false recovers where it can. */
   readonly strict?: boolean | undefined;
+  /**
+   * Channels a header may name (e.g. SystemContent's valid channels). Unset: any channel, as in the
+   * reference. Set: strict mode throws HARMONY_UNKNOWN_CHANNEL for others; lenient mode keeps them.
+   */
+  readonly validChannels?: readonly string[] | undefined;
+}
+
+/** A malformation lenient mode recovered from (the message text is never included). */
+export interface ParseRecovery {
+  readonly code: string;
+  readonly message: string;
+  /** Index of the token that triggered it. */
+  readonly tokenIndex: number;
 }
 
 /** The parser's state in the reference's `state_json` shape. */
@@ -60,6 +80,8 @@ function isStopToken(token: number): boolean {
 
 export class StreamableParser {
   readonly strict: boolean;
+  readonly #validChannels: ReadonlySet<string> | undefined;
+  readonly #recoveries: ParseRecovery[] = [];
   readonly #tokens: number[] = [];
   readonly #messages: Message[] = [];
   #state: StreamState;
@@ -84,6 +106,7 @@ export class StreamableParser {
   constructor(encoding: EncodingLike, role: Role | null | undefined, options: ParseOptions = {}) {
     void encoding;
     this.strict = options.strict ?? true;
+    this.#validChannels = options.validChannels ? new Set(options.validChannels) : undefined;
     this.#nextRole = role ?? undefined;
     this.#state = role == null ? StreamState.ExpectStart : StreamState.Header;
   }
@@ -94,10 +117,17 @@ export class StreamableParser {
     switch (this.#state) {
       case StreamState.ExpectStart:
         if (token !== SpecialToken.Start) {
-          throw new HarmonyParseError(
-            HarmonyErrorCode.UnexpectedToken,
-            `Unexpected token ${token} while expecting start token ${SpecialToken.Start}`,
-          );
+          const message = `Unexpected token ${token} while expecting start token ${SpecialToken.Start}`;
+          if (this.strict) throw new HarmonyParseError(HarmonyErrorCode.UnexpectedToken, message);
+          if (token === SpecialToken.Channel) {
+            this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: assumed <|start|>assistant`);
+            this.#state = StreamState.Header;
+            this.#nextRole = Role.Assistant;
+            this.#headerTokens = [token];
+          } else {
+            this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: skipped`);
+          }
+          return this;
         }
         this.#state = StreamState.Header;
         this.#headerTokens = [];
@@ -154,7 +184,16 @@ export class StreamableParser {
       this.#nextRole = undefined;
       return;
     }
+    if (!this.strict && token === SpecialToken.Start) {
+      this.#recover(HarmonyErrorCode.MalformedHeader, 'a <|start|> inside a message header: the header starts again');
+      this.#headerTokens = [];
+      return;
+    }
     this.#headerTokens.push(token);
+  }
+
+  #recover(code: string, message: string): void {
+    this.#recoveries.push({ code, message, tokenIndex: this.#tokens.length - 1 });
   }
 
   #parseHeaderFromTokens(tokens: readonly number[], role: Role | undefined): ParsedHeader {
@@ -162,14 +201,35 @@ export class StreamableParser {
     try {
       text = decodeUtf8(tokens);
     } catch (error) {
-      throw new HarmonyParseError(HarmonyErrorCode.MalformedHeader, `could not decode header: ${(error as Error).message}`, { cause: error });
+      if (this.strict || !(error instanceof HarmonyParseError)) {
+        throw new HarmonyParseError(HarmonyErrorCode.MalformedHeader, `could not decode header: ${(error as Error).message}`, { cause: error });
+      }
+      this.#recover(HarmonyErrorCode.MalformedHeader, 'a message header that is not UTF-8: decoded lossily');
+      text = lossyHeaderText(tokens);
     }
-    const { header, remaining } = parseHeaderFromString(text, role, true);
-    if (remaining !== undefined) {
-      throw new HarmonyParseError(
-        HarmonyErrorCode.MalformedHeader,
-        `unexpected tokens remaining in message header: Some(${JSON.stringify(remaining)})`,
-      );
+    let parsed: ReturnType<typeof parseHeaderFromString>;
+    try {
+      parsed = parseHeaderFromString(text, role, true);
+    } catch (error) {
+      // `<|channel|>` with no value: lenient mode drops the marker and parses the rest.
+      if (this.strict || !(error instanceof HarmonyParseError) || error.code !== HarmonyErrorCode.MalformedHeader) throw error;
+      this.#recover(HarmonyErrorCode.MalformedHeader, `${error.message}: no channel`);
+      text = text.split(SpecialTokenText.Channel).join(' ');
+      parsed = parseHeaderFromString(text, role, true);
+    }
+    let { header } = parsed;
+    if (parsed.remaining !== undefined) {
+      const message = `unexpected tokens remaining in message header: Some(${JSON.stringify(parsed.remaining)})`;
+      if (this.strict) throw new HarmonyParseError(HarmonyErrorCode.MalformedHeader, message);
+      const recovered = recoverHeaderFromString(text, role);
+      header = recovered.header;
+      // The words themselves are the model's output: say how many were dropped, not what they were.
+      this.#recover(HarmonyErrorCode.MalformedHeader, `unexpected words in a message header: ${recovered.dropped} dropped`);
+    }
+    if (this.#validChannels && header.channel !== undefined && !this.#validChannels.has(header.channel)) {
+      const message = `unknown channel '${header.channel.slice(0, 40)}' (valid: ${[...this.#validChannels].join(', ')})`;
+      if (this.strict) throw new HarmonyParseError(HarmonyErrorCode.UnknownChannel, message);
+      this.#recover(HarmonyErrorCode.UnknownChannel, `${message}: kept`);
     }
     return header;
   }
@@ -284,6 +344,24 @@ export class StreamableParser {
     return this.#lastDelta;
   }
 
+  /** What lenient mode recovered from so far (always empty in strict mode). */
+  get recoveries(): readonly ParseRecovery[] {
+    return this.#recoveries;
+  }
+
+  /**
+   * The channel named so far by a header still being read (`<|channel|>analysis` before its
+   * `<|message|>`), else the current message's channel. For labelling raw chunks as they arrive.
+   */
+  get pendingChannel(): string | undefined {
+    if (this.#state !== StreamState.Header) return this.currentChannel;
+    const channel = this.#headerTokens.indexOf(SpecialToken.Channel);
+    if (channel < 0) return undefined;
+    const text = utf8DecodeLossy(Uint8Array.from(this.#headerTokens.slice(channel + 1).flatMap((token) => [...(tokenBytes(token) ?? [])])));
+    const name = /^[^\s<]+/.exec(text);
+    return name ? name[0] : undefined;
+  }
+
   /** Completed messages (the parser's own array: read, do not modify). */
   get messages(): readonly Message[] {
     return this.#messages;
@@ -322,6 +400,12 @@ export class StreamableParser {
       }
     }
   }
+}
+
+function lossyHeaderText(tokens: readonly number[]): string {
+  return tokens
+    .map((token) => tokenString(token) ?? utf8DecodeLossy(tokenBytes(token) ?? new Uint8Array()))
+    .join('');
 }
 
 function makeMessage(header: ParsedHeader, text: string): Message {
