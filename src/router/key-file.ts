@@ -1,0 +1,42 @@
+/** Router key files on disk: private keys must not be readable by group or world. */
+import { readFile, stat } from 'node:fs/promises';
+import { parseRouterKeyFile, serializeRouterKeyFile, type RouterKey } from '../hpke/index.js';
+import { KeyError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../client/fs-atomic.js';
+
+export async function readRouterKeyFile(path: string): Promise<RouterKey> {
+  let mode: number;
+  try {
+    mode = (await stat(path)).mode;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT' ? 'KEY_FILE_NOT_FOUND' : 'KEY_FILE_UNREADABLE',
+      code === 'ENOENT' ? `key file not found: ${path}` : `cannot read key file ${path}: ${code ?? 'error'}`,
+    );
+  }
+  if ((mode & 0o077) !== 0) {
+    throw new KeyError(
+      'KEY_FILE_PERMISSIONS',
+      `key file ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`,
+    );
+  }
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new UsageError('KEY_FILE_UNREADABLE', `cannot read key file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  return parseRouterKeyFile(text);
+}
+
+export async function writeRouterKeyFile(path: string, key: RouterKey, overwrite: boolean): Promise<void> {
+  try {
+    await writeFileAtomic(path, `${serializeRouterKeyFile(key)}\n`, { mode: 0o600, exclusive: !overwrite });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new UsageError('FILE_EXISTS', `${path} already exists; pass --force to replace it`);
+    }
+    throw new UsageError('WRITE_FAILED', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}

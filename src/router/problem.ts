@@ -1,0 +1,43 @@
+/** RFC 9457 problem responses: every refusal of the router has a stable `type`. */
+import type { ServerResponse } from 'node:http';
+
+export const ProblemType = {
+  OhttpKey: 'https://iana.org/assignments/http-problem-types#ohttp-key',
+  Replay: 'urn:harmony-hpke:error:replay',
+  MalformedRequest: 'urn:harmony-hpke:error:malformed-request',
+  PayloadTooLarge: 'urn:harmony-hpke:error:payload-too-large',
+  UnsupportedMediaType: 'urn:harmony-hpke:error:unsupported-media-type',
+  Overloaded: 'urn:harmony-hpke:error:overloaded',
+  NotFound: 'urn:harmony-hpke:error:not-found',
+  MethodNotAllowed: 'urn:harmony-hpke:error:method-not-allowed',
+  ShuttingDown: 'urn:harmony-hpke:error:shutting-down',
+} as const;
+
+export type ProblemTypeValue = (typeof ProblemType)[keyof typeof ProblemType];
+
+export interface Problem {
+  readonly type: ProblemTypeValue;
+  readonly status: number;
+  readonly title: string;
+  readonly detail?: string;
+  /** Extension members (e.g. server_time for replay refusals). */
+  readonly extra?: Readonly<Record<string, unknown>>;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export function sendProblem(res: ServerResponse, problem: Problem): void {
+  const body = JSON.stringify({
+    type: problem.type,
+    title: problem.title,
+    status: problem.status,
+    ...(problem.detail !== undefined ? { detail: problem.detail } : {}),
+    ...problem.extra,
+  });
+  res.writeHead(problem.status, {
+    'content-type': 'application/problem+json',
+    'cache-control': 'no-store',
+    'content-length': Buffer.byteLength(body),
+    ...problem.headers,
+  });
+  res.end(body);
+}

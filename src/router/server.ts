@@ -1,0 +1,622 @@
+/**
+ * The reference router: harmony-hpke/1 over node:http.
+ *
+ *   GET  /.well-known/hpke-keys   application/ohttp-keys (the current key)
+ *   GET  /healthz                 {"status":"ok",...}
+ *   POST /v1/harmony/stream       sealed request in, encrypted SSE out
+ *
+ * Refusals before the stream are problem+json; once a request is opened every error travels
+ * inside the encrypted stream as an authenticated `error` chunk. No plaintext is ever logged.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import {
+  deriveResponseKeys,
+  newResponseNonce,
+  openRequest,
+  parseRequestPlaintext,
+  type RequestPayload,
+  type RouterKey,
+} from '../hpke/index.js';
+import { EncryptedEventStream } from '../sse/index.js';
+import { HarmonyHpkeError } from '../errors.js';
+import { EngineError, type Engine, type EngineFault, type FinishReason } from './engine.js';
+import { DisconnectFault } from './engines/echo.js';
+import { Keyring } from './keyring.js';
+import { ProblemType, sendProblem } from './problem.js';
+import { MemoryReplayStore, type ReplayStore } from './replay-cache.js';
+import { renderPrompt, TokenTextDecoder } from './render.js';
+
+export const STREAM_PATH = '/v1/harmony/stream';
+export const KEYS_PATH = '/.well-known/hpke-keys';
+export const REQUEST_MEDIA_TYPE = 'application/harmony-hpke-req';
+export const TEST_FAULT_HEADER = 'x-harmony-hpke-test-fault';
+
+export interface RequestLog {
+  readonly time: string;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly rid?: string | undefined;
+  readonly kid?: number | undefined;
+  readonly problem?: string | undefined;
+  readonly finish?: string | undefined;
+  readonly error?: string | undefined;
+  readonly prompt_tokens?: number | undefined;
+  readonly completion_tokens?: number | undefined;
+  readonly chunks?: number | undefined;
+  readonly duration_ms: number;
+}
+
+export interface RouterOptions {
+  readonly host?: string;
+  readonly port?: number;
+  readonly keys: readonly RouterKey[];
+  /** How long retired keys (all but the first) stay accepted after start-up. */
+  readonly retiredGraceMs?: number;
+  readonly engine: Engine;
+  readonly maxRequestBytes?: number;
+  readonly maxStreams?: number;
+  readonly heartbeatMs?: number;
+  /** Longest wait for the engine's next event before the stream ends with an error. */
+  readonly upstreamTimeoutMs?: number;
+  readonly replayTtlMs?: number;
+  readonly iatSkewMs?: number;
+  readonly replayStore?: ReplayStore;
+  /** Honour the test-fault request header (tests only). */
+  readonly testFaults?: boolean;
+  /** Upper bound for max_tokens whatever the request asks. */
+  readonly maxTokensLimit?: number;
+  readonly log?: (record: RequestLog) => void;
+  readonly now?: () => number;
+}
+
+export interface RouterStats {
+  readonly activeStreams: number;
+  readonly totalStreams: number;
+  readonly refused: number;
+}
+
+export interface RunningRouter {
+  readonly url: string;
+  readonly port: number;
+  readonly fingerprint: string;
+  readonly keyring: Keyring;
+  stats(): RouterStats;
+  /** Stops accepting, ends open streams with an authenticated `cancelled` chunk, then closes. */
+  close(): Promise<void>;
+}
+
+const DEFAULTS = {
+  maxRequestBytes: 1024 * 1024,
+  maxStreams: 256,
+  heartbeatMs: 15_000,
+  upstreamTimeoutMs: 60_000,
+  replayTtlMs: 600_000,
+  iatSkewMs: 300_000,
+  retiredGraceMs: 24 * 3600_000,
+  maxTokensLimit: 32_768,
+} as const;
+
+/** Tokens per chunk at most: keeps every chunk plaintext far below the 16 KiB limit. */
+const MAX_TOKENS_PER_CHUNK = 256;
+
+export function parseFault(value: string | undefined): EngineFault | undefined {
+  if (!value) return undefined;
+  const [kind, count] = value.trim().split(':');
+  const n = count !== undefined && /^\d+$/.test(count) ? Number(count) : undefined;
+  switch (kind) {
+    case 'malformed-header':
+      return { kind: 'malformed-header' };
+    case 'stall':
+      return { kind: 'stall' };
+    case 'disconnect':
+      return { kind: 'disconnect', afterTokens: n ?? 5 };
+    case 'error':
+      return { kind: 'error', afterTokens: n ?? 5 };
+    default:
+      return undefined;
+  }
+}
+
+class AbortReason extends Error {
+  constructor(readonly why: 'client-gone' | 'shutdown' | 'upstream-timeout') {
+    super(why);
+  }
+}
+
+interface ActiveStream {
+  readonly controller: AbortController;
+  readonly done: Promise<void>;
+}
+
+export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
+  const settings = { ...DEFAULTS, ...stripUndefined(options) };
+  const now = options.now ?? Date.now;
+  const keyring = new Keyring(options.keys, { graceMs: settings.retiredGraceMs, now });
+  const replay = options.replayStore ?? new MemoryReplayStore({ now });
+  const log = options.log ?? (() => {});
+  const active = new Set<ActiveStream>();
+  const sockets = new Set<Socket>();
+  let totalStreams = 0;
+  let refused = 0;
+  let closing = false;
+
+  const refuse = (
+    res: ServerResponse,
+    started: number,
+    req: IncomingMessage,
+    problem: Parameters<typeof sendProblem>[1],
+    extra: Partial<RequestLog> = {},
+  ) => {
+    refused += 1;
+    sendProblem(res, problem);
+    log({
+      time: new Date().toISOString(),
+      method: req.method ?? '',
+      path: req.url ?? '',
+      status: problem.status,
+      problem: problem.type,
+      duration_ms: Math.round(performance.now() - started),
+      ...extra,
+    });
+  };
+
+  async function readBody(req: IncomingMessage): Promise<Uint8Array | 'too-large'> {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > settings.maxRequestBytes) return 'too-large';
+    const parts: Buffer[] = [];
+    let size = 0;
+    for await (const part of req as AsyncIterable<Buffer>) {
+      size += part.byteLength;
+      if (size > settings.maxRequestBytes) return 'too-large';
+      parts.push(part);
+    }
+    return Buffer.concat(parts);
+  }
+
+  async function handleStream(req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
+    if (closing) {
+      refuse(res, started, req, {
+        type: ProblemType.ShuttingDown,
+        status: 503,
+        title: 'The router is shutting down',
+        headers: { 'retry-after': '1', connection: 'close' },
+      });
+      return;
+    }
+    if (active.size >= settings.maxStreams) {
+      refuse(res, started, req, {
+        type: ProblemType.Overloaded,
+        status: 503,
+        title: 'Too many concurrent streams',
+        detail: `this router serves at most ${settings.maxStreams} streams at once`,
+        headers: { 'retry-after': '1' },
+      });
+      req.resume();
+      return;
+    }
+    const contentType = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+    if (contentType !== REQUEST_MEDIA_TYPE) {
+      req.resume();
+      refuse(res, started, req, {
+        type: ProblemType.UnsupportedMediaType,
+        status: 415,
+        title: `Content-Type must be ${REQUEST_MEDIA_TYPE}`,
+      });
+      return;
+    }
+
+    // Reserve the slot before reading, so a flood of slow uploads cannot exceed the limit.
+    const controller = new AbortController();
+    let finishStream!: () => void;
+    const stream: ActiveStream = { controller, done: new Promise<void>((resolve) => (finishStream = resolve)) };
+    active.add(stream);
+    try {
+      await serveOpenedStream(req, res, started, controller);
+    } finally {
+      active.delete(stream);
+      finishStream();
+    }
+  }
+
+  async function serveOpenedStream(
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    controller: AbortController,
+  ): Promise<void> {
+    const body = await readBody(req);
+    if (body === 'too-large') {
+      refuse(res, started, req, {
+        type: ProblemType.PayloadTooLarge,
+        status: 413,
+        title: 'Request too large',
+        detail: `the limit is ${settings.maxRequestBytes} bytes`,
+        headers: { connection: 'close' },
+      });
+      return;
+    }
+
+    let opened: Awaited<ReturnType<typeof openRequest>>;
+    try {
+      opened = await openRequest(body, (keyId) => keyring.lookup(keyId));
+    } catch (error) {
+      const keyProblem = error instanceof HarmonyHpkeError && error.family !== 'usage' && !isMalformed(error);
+      refuse(
+        res,
+        started,
+        req,
+        keyProblem
+          ? {
+              type: ProblemType.OhttpKey,
+              status: 422,
+              title: 'Unknown key id, unsupported suite, or the request does not open',
+              detail: 'fetch the key config again and re-seal',
+            }
+          : {
+              type: ProblemType.MalformedRequest,
+              status: 400,
+              title: 'Malformed sealed request',
+            },
+        { error: error instanceof HarmonyHpkeError ? error.code : 'UNEXPECTED' },
+      );
+      return;
+    }
+
+    // Parse the payload now (iat is inside it), but report a bad payload inside the stream.
+    let payload: RequestPayload | undefined;
+    let payloadError: HarmonyHpkeError | undefined;
+    try {
+      payload = parseRequestPlaintext(opened.plaintext);
+    } catch (error) {
+      if (!(error instanceof HarmonyHpkeError)) throw error;
+      payloadError = error;
+    }
+
+    const serverTime = Math.floor(now() / 1000);
+    if (payload && Math.abs(payload.iat - serverTime) * 1000 > settings.iatSkewMs) {
+      refuse(
+        res,
+        started,
+        req,
+        {
+          type: ProblemType.Replay,
+          status: 400,
+          title: 'Request time outside the accepted window',
+          detail: `iat must be within ${settings.iatSkewMs / 1000} s of the server time`,
+          extra: { server_time: serverTime },
+        },
+        { rid: payload.rid, kid: opened.header.keyId },
+      );
+      return;
+    }
+    const fresh = await replay.remember(Buffer.from(opened.enc).toString('base64url'), settings.replayTtlMs);
+    if (!fresh) {
+      refuse(
+        res,
+        started,
+        req,
+        {
+          type: ProblemType.Replay,
+          status: 400,
+          title: 'Replayed request',
+          detail: 'this sealed request was already received',
+          extra: { server_time: serverTime },
+        },
+        { rid: payload?.rid, kid: opened.header.keyId },
+      );
+      return;
+    }
+
+    totalStreams += 1;
+    const responseNonce = newResponseNonce(opened.header.aeadId);
+    const keys = deriveResponseKeys({
+      secret: opened.secret,
+      enc: opened.enc,
+      responseNonce,
+      aeadId: opened.header.aeadId,
+    });
+    const events = new EncryptedEventStream(keys, {
+      kid: opened.header.keyId,
+      kem: opened.header.kemId,
+      kdf: opened.header.kdfId,
+      aead: opened.header.aeadId,
+      nonce: responseNonce,
+    });
+
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      'x-accel-buffering': 'no',
+    });
+    res.flushHeaders();
+
+    let lastWrite = performance.now();
+    let clientGone = false;
+    const write = async (text: string): Promise<void> => {
+      if (clientGone) return;
+      lastWrite = performance.now();
+      if (!res.write(text)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      }
+    };
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        clientGone = true;
+        controller.abort(new AbortReason('client-gone'));
+      }
+    });
+    const heartbeat = setInterval(() => {
+      if (performance.now() - lastWrite >= settings.heartbeatMs) void write(events.ping());
+    }, Math.max(10, Math.floor(settings.heartbeatMs / 2)));
+
+    let finish: FinishReason | undefined;
+    let errorCode: string | undefined;
+    let promptTokens = 0;
+    let completionTokens = 0;
+    let dropConnection = false;
+    const rid = payload?.rid;
+
+    try {
+      await write(events.hpkeEvent());
+      const model = payload?.model ?? 'unknown';
+      await write(events.chunk({ t: 'start', rid: rid ?? '', model, created: serverTime }));
+      if (!payload) throw new StreamFailure('bad_request', `the request payload is invalid (${payloadError?.code ?? 'INVALID'})`);
+
+      let prompt: ReturnType<typeof renderPrompt>;
+      try {
+        prompt = renderPrompt(payload, new Date(now()));
+      } catch (error) {
+        throw new StreamFailure('bad_conversation', `the conversation cannot be rendered: ${safeMessage(error)}`);
+      }
+      promptTokens = prompt.tokens.length;
+      const fault = settings.testFaults ? parseFault(headerValue(req.headers[TEST_FAULT_HEADER])) : undefined;
+      const maxTokens = Math.min(payload.params.max_tokens ?? 1024, settings.maxTokensLimit);
+      const textDecoder = new TokenTextDecoder();
+
+      const iterator = options.engine
+        .generate({
+          rid: payload.rid,
+          model: payload.model,
+          promptTokens: prompt.tokens,
+          conversation: prompt.conversation,
+          maxTokens,
+          temperature: payload.params.temperature,
+          reasoningEffort: payload.params.reasoning_effort,
+          stopTokens: prompt.stopTokens,
+          signal: controller.signal,
+          fault,
+        })
+        [Symbol.asyncIterator]();
+
+      for (;;) {
+        const next = await withTimeout(iterator.next(), settings.upstreamTimeoutMs, () =>
+          controller.abort(new AbortReason('upstream-timeout')),
+        );
+        if (next.done) throw new StreamFailure('upstream_truncated', 'the engine ended without a finish reason');
+        const event = next.value;
+        if (event.type === 'done') {
+          finish = event.finish;
+          if (event.promptTokens > 0) promptTokens = event.promptTokens;
+          break;
+        }
+        for (let offset = 0; offset < event.ids.length; offset += MAX_TOKENS_PER_CHUNK) {
+          const ids = event.ids.slice(offset, offset + MAX_TOKENS_PER_CHUNK);
+          completionTokens += ids.length;
+          await write(events.chunk({ t: 'tokens', ids, text: textDecoder.decode(ids) }));
+        }
+      }
+      await write(
+        events.final({
+          t: 'end',
+          finish,
+          usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens },
+        }),
+      );
+    } catch (error) {
+      const reason = controller.signal.reason;
+      if (error instanceof DisconnectFault) {
+        dropConnection = true;
+        errorCode = error.code;
+      } else if (reason instanceof AbortReason && reason.why === 'client-gone') {
+        errorCode = 'CLIENT_GONE';
+      } else if (reason instanceof AbortReason && reason.why === 'shutdown') {
+        finish = 'cancelled';
+        await write(
+          events.final({
+            t: 'end',
+            finish: 'cancelled',
+            usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens },
+          }),
+        ).catch(() => {});
+      } else {
+        const failure =
+          error instanceof StreamFailure
+            ? error
+            : reason instanceof AbortReason && reason.why === 'upstream-timeout'
+              ? new StreamFailure('upstream_timeout', `the engine sent nothing for ${settings.upstreamTimeoutMs} ms`)
+              : error instanceof EngineError
+                ? new StreamFailure(error.code.toLowerCase(), safeMessage(error))
+                : new StreamFailure('internal', 'the router failed while streaming');
+        errorCode = failure.code;
+        await write(events.final({ t: 'error', code: failure.code, message: failure.message })).catch(() => {});
+      }
+    } finally {
+      clearInterval(heartbeat);
+      if (!controller.signal.aborted) controller.abort(new AbortReason('client-gone'));
+    }
+    if (dropConnection) {
+      // Like a crashed process: what was written reaches the client, then the connection ends
+      // without the chunked body's terminator. destroy() would discard writes still queued.
+      res.socket?.destroySoon();
+    } else {
+      res.end();
+    }
+    log({
+      time: new Date().toISOString(),
+      method: 'POST',
+      path: STREAM_PATH,
+      status: 200,
+      rid,
+      kid: opened.header.keyId,
+      finish,
+      error: errorCode,
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      chunks: events.chunksWritten,
+      duration_ms: Math.round(performance.now() - started),
+    });
+  }
+
+  const server: Server = createServer((req, res) => {
+    const started = performance.now();
+    const path = (req.url ?? '/').split('?')[0];
+    const handle = async () => {
+      if (path === STREAM_PATH) {
+        if (req.method !== 'POST') return methodNotAllowed(req, res, started, 'POST');
+        return handleStream(req, res, started);
+      }
+      if (path === KEYS_PATH) {
+        if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(req, res, started, 'GET');
+        const body = keyring.keyConfigList;
+        res.writeHead(200, {
+          'content-type': 'application/ohttp-keys',
+          'content-length': body.byteLength,
+          'cache-control': 'max-age=300',
+        });
+        res.end(req.method === 'HEAD' ? undefined : body);
+        return;
+      }
+      if (path === '/healthz') {
+        if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(req, res, started, 'GET');
+        const body = JSON.stringify({
+          status: closing ? 'shutting-down' : 'ok',
+          engine: options.engine.name,
+          fingerprint: keyring.fingerprint,
+          active_streams: active.size,
+          max_streams: settings.maxStreams,
+        });
+        res.writeHead(closing ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(body);
+        return;
+      }
+      req.resume();
+      refuse(res, started, req, { type: ProblemType.NotFound, status: 404, title: 'Not found' });
+    };
+    handle().catch(() => {
+      // Never leak internals: a bare 500 (or a dropped socket if the stream had started).
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/problem+json' });
+        res.end(JSON.stringify({ type: 'about:blank', title: 'Internal error', status: 500 }));
+      } else {
+        res.destroy();
+      }
+    });
+  });
+
+  function methodNotAllowed(req: IncomingMessage, res: ServerResponse, started: number, allow: string): void {
+    req.resume();
+    refuse(res, started, req, {
+      type: ProblemType.MethodNotAllowed,
+      status: 405,
+      title: 'Method not allowed',
+      headers: { allow },
+    });
+  }
+
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  // Requests stream for minutes: no request timeout; headers must still arrive promptly.
+  server.requestTimeout = 0;
+  server.headersTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port ?? 0, settings.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${hostForUrl}:${address.port}`,
+    port: address.port,
+    fingerprint: keyring.fingerprint,
+    keyring,
+    stats: () => ({ activeStreams: active.size, totalStreams, refused }),
+    close: async () => {
+      if (closing) return;
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      for (const stream of active) stream.controller.abort(new AbortReason('shutdown'));
+      await Promise.all([...active].map((stream) => stream.done));
+      server.closeIdleConnections();
+      // Anything still open after the streams ended (half-read uploads) is cut.
+      setTimeout(() => {
+        for (const socket of sockets) socket.destroy();
+      }, 1000).unref();
+      await closed;
+    },
+  };
+}
+
+class StreamFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function isMalformed(error: HarmonyHpkeError): boolean {
+  return /MALFORMED|TRUNCATED|TOO_SHORT|INVALID_HEADER|BAD_REQUEST/.test(error.code);
+}
+
+/** Engine and render errors carry codes and short texts; never echo request content. */
+function safeMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s+/g, ' ').slice(0, 200);
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new StreamFailure('upstream_timeout', `the engine sent nothing for ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
