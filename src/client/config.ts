@@ -1,0 +1,141 @@
+/**
+ * Settings resolution: flags > env (HARMONY_HPKE_*) > config file profile > defaults.
+ * The config file is `$XDG_CONFIG_HOME/harmony-hpke/config.json`:
+ *   {"default_profile": "prod", "profiles": {"prod": {"router": "...", "key_pin": "sha256:...",
+ *    "keys": "file", "model": "gpt-oss-120b", "max_tokens": 1024, "reasoning_effort": "medium"}}}
+ */
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import type { Env } from '../cli/output.js';
+import { parseUrl } from './http.js';
+import { configFile } from './paths.js';
+
+export interface Profile {
+  readonly router?: string;
+  readonly key_pin?: string;
+  readonly keys?: string;
+  readonly model?: string;
+  readonly max_tokens?: number;
+  readonly reasoning_effort?: 'low' | 'medium' | 'high';
+}
+
+export interface ConfigFile {
+  readonly default_profile?: string;
+  readonly profiles?: Readonly<Record<string, Profile>>;
+}
+
+export const DEFAULT_MODEL = 'gpt-oss-20b';
+export const DEFAULT_MAX_TOKENS = 1024;
+
+const PROFILE_KEYS = new Set(['router', 'key_pin', 'keys', 'model', 'max_tokens', 'reasoning_effort']);
+
+function validateProfile(name: string, value: unknown, file: string): Profile {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UsageError('CONFIG_INVALID', `config file ${file}: profile '${name}' is not an object`);
+  }
+  for (const [key, field] of Object.entries(value)) {
+    if (!PROFILE_KEYS.has(key)) {
+      throw new UsageError('CONFIG_INVALID', `config file ${file}: profile '${name}' has unknown setting '${key}'`);
+    }
+    const ok =
+      key === 'max_tokens'
+        ? Number.isSafeInteger(field) && (field as number) > 0
+        : key === 'reasoning_effort'
+          ? field === 'low' || field === 'medium' || field === 'high'
+          : typeof field === 'string' && field !== '';
+    if (!ok) throw new UsageError('CONFIG_INVALID', `config file ${file}: profile '${name}' has an invalid '${key}'`);
+  }
+  return value as Profile;
+}
+
+export async function loadConfigFile(env: Env, explicitPath?: string): Promise<ConfigFile> {
+  const path = explicitPath ?? env['HARMONY_HPKE_CONFIG'] ?? configFile(env);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && explicitPath === undefined) return {};
+    throw new UsageError('CONFIG_UNREADABLE', `cannot read config file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UsageError('CONFIG_INVALID', `config file ${path} is not valid JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError('CONFIG_INVALID', `config file ${path} must hold a JSON object`);
+  }
+  const raw = parsed as Record<string, unknown>;
+  const profiles: Record<string, Profile> = {};
+  if (raw['profiles'] !== undefined) {
+    if (typeof raw['profiles'] !== 'object' || raw['profiles'] === null) {
+      throw new UsageError('CONFIG_INVALID', `config file ${path}: "profiles" must be an object`);
+    }
+    for (const [name, value] of Object.entries(raw['profiles'])) profiles[name] = validateProfile(name, value, path);
+  }
+  const defaultProfile = raw['default_profile'];
+  if (defaultProfile !== undefined && (typeof defaultProfile !== 'string' || !(defaultProfile in profiles))) {
+    throw new UsageError('CONFIG_INVALID', `config file ${path}: default_profile names no profile`);
+  }
+  return { profiles, ...(defaultProfile !== undefined ? { default_profile: defaultProfile as string } : {}) };
+}
+
+export interface GlobalFlags {
+  readonly profile?: string;
+  readonly config?: string;
+}
+
+export interface RouterFlags {
+  readonly router?: string;
+  readonly keys?: string;
+  readonly keyPin?: string;
+  readonly model?: string;
+  readonly maxTokens?: number;
+  readonly reasoningEffort?: 'low' | 'medium' | 'high';
+}
+
+export interface RouterSettings {
+  /** Undefined when no router is configured anywhere (ask then uses the embedded router). */
+  readonly router: string | undefined;
+  readonly keysFile: string | undefined;
+  readonly keyPin: string | undefined;
+  readonly model: string;
+  readonly maxTokens: number;
+  readonly reasoningEffort: 'low' | 'medium' | 'high';
+  readonly profile: string | undefined;
+}
+
+export async function resolveRouterSettings(flags: RouterFlags & GlobalFlags, env: Env): Promise<RouterSettings> {
+  const config = await loadConfigFile(env, flags.config);
+  const profileName = flags.profile ?? env['HARMONY_HPKE_PROFILE'] ?? config.default_profile;
+  let profile: Profile = {};
+  if (profileName !== undefined) {
+    const found = config.profiles?.[profileName];
+    if (!found) throw new UsageError('CONFIG_NO_PROFILE', `no profile named '${profileName}' in the config file`);
+    profile = found;
+  }
+  const envEffort = env['HARMONY_HPKE_REASONING_EFFORT'];
+  if (envEffort !== undefined && envEffort !== 'low' && envEffort !== 'medium' && envEffort !== 'high') {
+    throw new UsageError('ENV_INVALID', 'HARMONY_HPKE_REASONING_EFFORT must be low, medium or high');
+  }
+  const envMax = env['HARMONY_HPKE_MAX_TOKENS'];
+  if (envMax !== undefined && !/^[1-9]\d*$/.test(envMax)) {
+    throw new UsageError('ENV_INVALID', 'HARMONY_HPKE_MAX_TOKENS must be a positive integer');
+  }
+  const router = pick(flags.router, env['HARMONY_HPKE_ROUTER'], profile.router);
+  if (router !== undefined) parseUrl(router);
+  return {
+    router,
+    keysFile: pick(flags.keys, env['HARMONY_HPKE_KEYS'], profile.keys),
+    keyPin: pick(flags.keyPin, env['HARMONY_HPKE_KEY_PIN'], profile.key_pin),
+    model: pick(flags.model, env['HARMONY_HPKE_MODEL'], profile.model) ?? DEFAULT_MODEL,
+    maxTokens: flags.maxTokens ?? (envMax ? Number(envMax) : undefined) ?? profile.max_tokens ?? DEFAULT_MAX_TOKENS,
+    reasoningEffort: flags.reasoningEffort ?? envEffort ?? profile.reasoning_effort ?? 'medium',
+    profile: profileName,
+  };
+}
+
+function pick(...values: Array<string | undefined>): string | undefined {
+  return values.find((value) => value !== undefined && value !== '');
+}

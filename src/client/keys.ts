@@ -1,0 +1,149 @@
+/**
+ * Where the client gets the router's key: a key config file (offline), or the router's
+ * /.well-known/hpke-keys, checked against a pin (flag, env, profile, or the pin store).
+ */
+import { readFile } from 'node:fs/promises';
+import {
+  matchesPin,
+  parseKeyConfigList,
+  parseKeyPin,
+  parseRouterKeyFile,
+  keyConfigOf,
+  isSupportedSuite,
+  publicKeyFingerprint,
+  type KeyConfig,
+} from '../hpke/index.js';
+import { KeyError, UsageError } from '../errors.js';
+import type { Env } from '../cli/output.js';
+import { parseUrl, readAll, routerUrl, sendWithRetry, type Timeouts } from './http.js';
+import { writeFileAtomic } from './fs-atomic.js';
+import { pinsFile } from './paths.js';
+
+export const KEYS_PATH = '/.well-known/hpke-keys';
+export const OHTTP_KEYS_MEDIA_TYPE = 'application/ohttp-keys';
+
+export interface KeySource {
+  readonly configs: KeyConfig[];
+  /** The `application/ohttp-keys` bytes as received or read. */
+  readonly bytes: Uint8Array;
+  readonly origin: 'file' | 'router';
+}
+
+/** Reads an application/ohttp-keys file, or the public half of a router key file (JSON). */
+export async function readKeyConfigFile(path: string): Promise<KeySource> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT' ? 'KEYS_FILE_NOT_FOUND' : 'KEYS_FILE_UNREADABLE',
+      `cannot read key config file ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'error')}`,
+    );
+  }
+  if (bytes.byteLength > 0 && bytes[0] === 0x7b /* '{' */) {
+    const key = await parseRouterKeyFile(Buffer.from(bytes).toString('utf8'));
+    const config = keyConfigOf(key);
+    const { encodeKeyConfigList } = await import('../hpke/index.js');
+    return { configs: [config], bytes: encodeKeyConfigList([config]), origin: 'file' };
+  }
+  return { configs: parseKeyConfigList(bytes), bytes, origin: 'file' };
+}
+
+export async function fetchKeyConfigs(
+  router: string,
+  options: { timeouts?: Timeouts; signal?: AbortSignal | undefined } = {},
+): Promise<KeySource> {
+  const response = await sendWithRetry({
+    method: 'GET',
+    url: routerUrl(router, KEYS_PATH),
+    headers: { accept: OHTTP_KEYS_MEDIA_TYPE },
+    timeouts: options.timeouts ?? {},
+    signal: options.signal,
+  });
+  const bytes = await readAll(response.body, 64 * 1024);
+  const type = response.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (type !== OHTTP_KEYS_MEDIA_TYPE) {
+    throw new KeyError('KEY_CONFIG_MEDIA_TYPE', `the router's key endpoint answered ${type ?? 'no content type'}, not ${OHTTP_KEYS_MEDIA_TYPE}`);
+  }
+  return { configs: parseKeyConfigList(bytes), bytes, origin: 'router' };
+}
+
+/** The pin store key for a router: its origin plus path prefix, so profiles on one host stay apart. */
+export function pinStoreKey(router: string): string {
+  const url = parseUrl(router);
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+type PinStore = Record<string, string>;
+
+export async function readPinStore(env: Env): Promise<PinStore> {
+  let text: string;
+  try {
+    text = await readFile(pinsFile(env), 'utf8');
+  } catch {
+    return {};
+  }
+  try {
+    const parsed = JSON.parse(text) as { pins?: unknown };
+    if (typeof parsed.pins !== 'object' || parsed.pins === null) throw new Error('no pins');
+    const pins: PinStore = {};
+    for (const [router, pin] of Object.entries(parsed.pins)) {
+      if (typeof pin === 'string') pins[router] = parseKeyPin(pin);
+    }
+    return pins;
+  } catch {
+    throw new UsageError('PIN_STORE_INVALID', `pin store ${pinsFile(env)} is corrupt; fix or remove it`);
+  }
+}
+
+export async function writePinStore(env: Env, pins: PinStore): Promise<void> {
+  const sorted = Object.fromEntries(Object.entries(pins).sort(([a], [b]) => a.localeCompare(b)));
+  await writeFileAtomic(pinsFile(env), `${JSON.stringify({ pins: sorted }, null, 2)}\n`, { mode: 0o644 });
+}
+
+export interface SelectedKey {
+  readonly config: KeyConfig;
+  readonly kdfId: number;
+  readonly aeadId: number;
+  readonly fingerprint: string;
+}
+
+/**
+ * The first config with a supported suite; with a pin, the first such config whose public key
+ * matches it (a router in rotation serves several keys), else a PIN_MISMATCH error.
+ */
+export function chooseKey(configs: readonly KeyConfig[], pin: string | undefined): SelectedKey {
+  const candidates = pin === undefined ? configs : configs.filter((config) => matchesPin(config.publicKey, pin));
+  if (candidates.length === 0) {
+    throw new KeyError('PIN_MISMATCH', `the router's key does not match the pinned fingerprint ${pin}`);
+  }
+  for (const config of candidates) {
+    const suite = config.suites.find((s) => isSupportedSuite(config.kemId, s.kdfId, s.aeadId));
+    if (suite) {
+      return { config, kdfId: suite.kdfId, aeadId: suite.aeadId, fingerprint: publicKeyFingerprint(config.publicKey) };
+    }
+  }
+  throw new KeyError('NO_SUPPORTED_SUITE', 'the router offers no key with a supported HPKE suite');
+}
+
+export interface ResolveKeyOptions {
+  readonly router: string;
+  readonly keysFile?: string | undefined;
+  readonly keyPin?: string | undefined;
+  readonly env: Env;
+  readonly timeouts?: Timeouts;
+  readonly signal?: AbortSignal | undefined;
+  /** Skip a file and fetch again (after a 422 from the router). */
+  readonly forceFetch?: boolean;
+}
+
+export async function resolveRouterKey(options: ResolveKeyOptions): Promise<SelectedKey & { source: KeySource }> {
+  const explicitPin = options.keyPin === undefined ? undefined : parseKeyPin(options.keyPin);
+  const pin = explicitPin ?? (await readPinStore(options.env))[pinStoreKey(options.router)];
+  const source =
+    options.keysFile !== undefined && !options.forceFetch
+      ? await readKeyConfigFile(options.keysFile)
+      : await fetchKeyConfigs(options.router, { timeouts: options.timeouts ?? {}, signal: options.signal });
+  return { ...chooseKey(source.configs, pin), source };
+}
