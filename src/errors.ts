@@ -15,7 +15,8 @@ export type ErrorFamily =
   | 'integrity'
   | 'truncated'
   | 'router'
-  | 'harmony';
+  | 'harmony'
+  | 'check';
 
 export class HarmonyHpkeError extends Error {
   readonly code: string;
@@ -98,6 +99,13 @@ export class RouterError extends HarmonyHpkeError {
 export class HarmonyParseError extends HarmonyHpkeError {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super('harmony', code, message, options);
+  }
+}
+
+/** A smoke check failed on an otherwise valid answer, e.g. it did not match --expect (exit 10). */
+export class CheckFailedError extends HarmonyHpkeError {
+  constructor(code: string, message: string) {
+    super('check', code, message);
   }
 }
 

@@ -1,3 +1,91 @@
+/**
+ * CLI entry: builds the program, maps every error to one stderr line and a stable exit code,
+ * and keeps pipes (`| head`) and Ctrl-C quiet.
+ */
+import { CommanderError } from 'commander';
+import { HarmonyHpkeError } from '../errors.js';
+import { packageVersion } from '../version.js';
+import type { CliContext } from './context.js';
+import { ExitCode, exitCodeForFamily } from './exit-codes.js';
+import { Terminal } from './output.js';
+import { buildProgram } from './program.js';
+
+export class InterruptedError extends Error {
+  constructor() {
+    super('interrupted');
+  }
+}
+
+function commanderCode(code: string): string {
+  const tail = code.replace(/^commander\./, '');
+  return `USAGE_${tail.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
+}
+
+/** Maps an error to its exit code after printing it in the house one-line format. */
+export function reportError(terminal: Terminal, error: unknown, debug: boolean): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+      return ExitCode.Ok;
+    }
+    const message = error.message.replace(/^error:\s*/, '').split('\n')[0] ?? error.message;
+    terminal.error(`${message} (see --help)`, commanderCode(error.code));
+    return ExitCode.Usage;
+  }
+  if (error instanceof InterruptedError || (error instanceof Error && error.name === 'AbortError')) {
+    return ExitCode.Interrupted;
+  }
+  if (error instanceof HarmonyHpkeError) {
+    terminal.error(oneLine(error.message), error.code);
+    if (debug && error.stack) terminal.writeErr(`${error.stack}\n`);
+    return exitCodeForFamily(error.family);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  terminal.error(`unexpected failure: ${oneLine(message)}`, 'INTERNAL');
+  if (debug && error instanceof Error && error.stack) terminal.writeErr(`${error.stack}\n`);
+  else terminal.writeErr('harmony-hpke: run again with --debug for a stack trace\n');
+  return ExitCode.Internal;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
 export async function main(argv: string[]): Promise<void> {
-  process.stdout.write(`todo ${argv.length}\n`);
+  const controller = new AbortController();
+  const ctx: CliContext = {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    signal: controller.signal,
+    exitCode: ExitCode.Ok,
+  };
+
+  // `| head` closes our stdout: stop quietly instead of dying with EPIPE.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(ctx.exitCode);
+    throw error;
+  });
+
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(signal === 'SIGINT' ? ExitCode.Interrupted : 143);
+    controller.abort(new InterruptedError());
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const debug = argv.includes('--debug');
+  try {
+    await buildProgram(ctx, packageVersion()).parseAsync(argv);
+  } catch (error) {
+    const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, debug });
+    terminal.clearSpinner();
+    ctx.exitCode = reportError(terminal, error, debug);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  process.exitCode = ctx.exitCode;
 }

@@ -1,0 +1,89 @@
+/**
+ * Input rules: a prompt or file comes from stdin when it is `-`, or absent and stdin is a pipe or a
+ * file. A terminal or a character device such as /dev/null is never waited on. Sockets count as
+ * pipes: that is what Node's child_process, systemd and many CI runners hand a program as a pipe.
+ */
+import { fstatSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import type { CliContext } from './context.js';
+
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+/** True when stdin is a pipe, socket or regular file, i.e. something a caller deliberately fed in. */
+export function stdinHasData(ctx: CliContext): boolean {
+  if (ctx.stdin.isTTY) return false;
+  const fd = ctx.stdin.fd ?? 0;
+  try {
+    const info = fstatSync(fd);
+    return info.isFIFO() || info.isFile() || info.isSocket();
+  } catch {
+    return false;
+  }
+}
+
+export async function readStdin(ctx: CliContext, limit = MAX_INPUT_BYTES): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of ctx.stdin as AsyncIterable<Buffer | string>) {
+    const buffer = typeof part === 'string' ? Buffer.from(part) : part;
+    size += buffer.byteLength;
+    if (size > limit) throw new UsageError('INPUT_TOO_LARGE', `standard input is larger than ${limit} bytes`);
+    parts.push(buffer);
+  }
+  return Buffer.concat(parts);
+}
+
+/** The prompt from the argument, or stdin per the rules above; undefined when there is none. */
+export async function readPrompt(ctx: CliContext, argument: string | undefined): Promise<string | undefined> {
+  if (argument !== undefined && argument !== '-') return argument;
+  if (argument === '-' || stdinHasData(ctx)) {
+    const text = (await readStdin(ctx, 4 * 1024 * 1024)).toString('utf8').replace(/\r?\n$/, '');
+    return text;
+  }
+  return undefined;
+}
+
+export interface InputSource {
+  readonly name: string;
+  /** The bytes as a stream (files are streamed, never read whole). */
+  readonly stream: AsyncIterable<Uint8Array>;
+}
+
+/** A file argument as a byte stream, or stdin when it is `-` or absent and piped. */
+export async function openInput(ctx: CliContext, argument: string | undefined, what: string): Promise<InputSource> {
+  if (argument !== undefined && argument !== '-') {
+    const { createReadStream } = await import('node:fs');
+    const { access } = await import('node:fs/promises');
+    try {
+      await access(argument);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UsageError(
+        code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE',
+        code === 'ENOENT' ? `${what} not found: ${argument}` : `cannot read ${what} ${argument}: ${code ?? 'error'}`,
+      );
+    }
+    return { name: argument, stream: createReadStream(argument) as AsyncIterable<Uint8Array> };
+  }
+  if (argument === '-' || stdinHasData(ctx)) {
+    return { name: 'stdin', stream: ctx.stdin as AsyncIterable<Uint8Array> };
+  }
+  throw new UsageError('NO_INPUT', `no ${what}: give a file, '-', or pipe it in`);
+}
+
+export async function readInputFile(ctx: CliContext, argument: string | undefined, what: string): Promise<{ name: string; bytes: Buffer }> {
+  if (argument !== undefined && argument !== '-') {
+    try {
+      return { name: argument, bytes: await readFile(argument) };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UsageError(
+        code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE',
+        code === 'ENOENT' ? `${what} not found: ${argument}` : `cannot read ${what} ${argument}: ${code ?? 'error'}`,
+      );
+    }
+  }
+  if (argument === '-' || stdinHasData(ctx)) return { name: 'stdin', bytes: await readStdin(ctx) };
+  throw new UsageError('NO_INPUT', `no ${what}: give a file, '-', or pipe it in`);
+}

@@ -1,0 +1,192 @@
+/**
+ * Terminal output: stdout carries data, stderr carries progress and diagnostics.
+ * Colour is decided per stream (TTY, NO_COLOR, FORCE_COLOR); spinners only on an interactive stderr.
+ */
+import { Chalk, type ChalkInstance, type ColorSupportLevel } from 'chalk';
+
+export interface OutputStream {
+  write(chunk: string | Uint8Array): boolean;
+  readonly isTTY?: boolean | undefined;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * FORCE_COLOR wins over NO_COLOR (as in Node itself); NO_COLOR with any non-empty value disables
+ * colour; otherwise colour only on a TTY that is not `dumb`.
+ */
+export function colorLevel(stream: OutputStream, env: Env): ColorSupportLevel {
+  const force = env['FORCE_COLOR'];
+  if (force !== undefined) {
+    if (force === '0' || force === 'false') return 0;
+    if (force === '2') return 2;
+    if (force === '3') return 3;
+    return 1;
+  }
+  if (env['NO_COLOR']) return 0;
+  if (!stream.isTTY || env['TERM'] === 'dumb') return 0;
+  const colorterm = env['COLORTERM'];
+  if (colorterm === 'truecolor' || colorterm === '24bit') return 3;
+  if (env['TERM']?.includes('256')) return 2;
+  return 1;
+}
+
+/** True when running under a CI system: no spinners there, whatever the streams say. */
+export function isCi(env: Env): boolean {
+  const ci = env['CI'];
+  return (ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false') || env['GITHUB_ACTIONS'] === 'true';
+}
+
+export interface Spinner {
+  update(text: string): void;
+  succeed(text?: string): void;
+  fail(text?: string): void;
+  stop(): void;
+}
+
+const SILENT_SPINNER: Spinner = {
+  update() {},
+  succeed() {},
+  fail() {},
+  stop() {},
+};
+
+export interface TerminalOptions {
+  readonly stdout: OutputStream;
+  readonly stderr: OutputStream & { readonly columns?: number };
+  readonly env: Env;
+  readonly quiet?: boolean;
+  readonly verbose?: boolean;
+  readonly debug?: boolean;
+  readonly json?: boolean;
+}
+
+export class Terminal {
+  readonly out: ChalkInstance;
+  readonly err: ChalkInstance;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly debugEnabled: boolean;
+  readonly json: boolean;
+  private readonly options: TerminalOptions;
+  private activeSpinner: { stop(): void; clear(): void } | undefined;
+
+  constructor(options: TerminalOptions) {
+    this.options = options;
+    this.out = new Chalk({ level: colorLevel(options.stdout, options.env) });
+    this.err = new Chalk({ level: colorLevel(options.stderr, options.env) });
+    this.quiet = options.quiet ?? false;
+    this.verbose = options.verbose ?? false;
+    this.debugEnabled = options.debug ?? false;
+    this.json = options.json ?? false;
+  }
+
+  get stdout(): OutputStream {
+    return this.options.stdout;
+  }
+
+  get stderr(): OutputStream {
+    return this.options.stderr;
+  }
+
+  get stderrIsTTY(): boolean {
+    return this.options.stderr.isTTY === true;
+  }
+
+  writeOut(text: string): void {
+    this.options.stdout.write(text);
+  }
+
+  writeErr(text: string): void {
+    this.clearSpinner();
+    this.options.stderr.write(text);
+  }
+
+  /** One NDJSON record on stdout. */
+  jsonLine(record: unknown): void {
+    this.options.stdout.write(`${JSON.stringify(record)}\n`);
+  }
+
+  /** A progress/diagnostic line on stderr; suppressed by --quiet. */
+  info(message: string): void {
+    if (this.quiet) return;
+    this.writeErr(`${this.err.dim('harmony-hpke:')} ${message}\n`);
+  }
+
+  warn(message: string): void {
+    this.writeErr(`harmony-hpke: ${this.err.yellow('warning:')} ${message}\n`);
+  }
+
+  /** -v output (timings and the like). */
+  detail(message: string): void {
+    if (!this.verbose || this.quiet) return;
+    this.writeErr(`${this.err.dim(`harmony-hpke: ${message}`)}\n`);
+  }
+
+  /** --debug traces: sizes and ids only, never plaintext or key material. */
+  debug(message: string): void {
+    if (!this.debugEnabled) return;
+    this.writeErr(`${this.err.dim(`harmony-hpke: debug: ${message}`)}\n`);
+  }
+
+  error(message: string, code: string): void {
+    this.writeErr(`harmony-hpke: ${this.err.red('error:')} ${message} (${code})\n`);
+  }
+
+  get spinnersAllowed(): boolean {
+    return this.stderrIsTTY && !this.json && !this.quiet && !isCi(this.options.env) && this.options.env['TERM'] !== 'dumb';
+  }
+
+  /** An ora spinner on stderr when interactive; a silent stand-in otherwise (ora is loaded lazily). */
+  async spinner(text: string): Promise<Spinner> {
+    if (!this.spinnersAllowed) return SILENT_SPINNER;
+    const { default: ora } = await import('ora');
+    const spinner = ora({ text, stream: this.options.stderr as NodeJS.WritableStream, discardStdin: false }).start();
+    this.activeSpinner = spinner;
+    const done = () => {
+      if (this.activeSpinner === spinner) this.activeSpinner = undefined;
+    };
+    return {
+      update: (next) => {
+        spinner.text = next;
+      },
+      succeed: (next) => {
+        done();
+        spinner.succeed(next);
+      },
+      fail: (next) => {
+        done();
+        spinner.fail(next);
+      },
+      stop: () => {
+        done();
+        spinner.stop();
+      },
+    };
+  }
+
+  /** Stops any spinner so that a line written to stderr is not overwritten. */
+  clearSpinner(): void {
+    if (this.activeSpinner) {
+      this.activeSpinner.stop();
+      this.activeSpinner = undefined;
+    }
+  }
+}
+
+/** Python-style repr of a string, as the old decode_hpke_response.py printed chunks. */
+export function pythonRepr(text: string): string {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  let out = quote;
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (ch === '\\') out += '\\\\';
+    else if (ch === quote) out += `\\${quote}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return out + quote;
+}

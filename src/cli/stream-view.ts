@@ -1,0 +1,259 @@
+/**
+ * Shows a decrypted response as it arrives: Harmony-parses the verified token chunks and prints
+ * the final channel to stdout, analysis/commentary to stderr (dimmed), or `--raw` chunks, or
+ * NDJSON events. Used by ask, send --decode and decode alike.
+ */
+import type { DecodedEvent } from '../sse/index.js';
+import { HarmonyParseError, RouterError } from '../errors.js';
+import { loadHarmonyEncoding, Role, StreamableParser, type Message } from '../harmony/index.js';
+import { pythonRepr, type Terminal } from './output.js';
+import type { ShownChannel } from './program.js';
+
+const GPT_OSS_CHANNELS = ['analysis', 'commentary', 'final'] as const;
+
+export interface ViewOptions {
+  readonly raw?: boolean | undefined;
+  readonly json?: boolean | undefined;
+  readonly show?: readonly ShownChannel[] | undefined;
+  readonly hideAnalysis?: boolean | undefined;
+  readonly strict?: boolean | undefined;
+}
+
+export interface MessageRecord {
+  readonly type: 'message';
+  readonly role: string;
+  readonly channel: string | null;
+  readonly recipient: string | null;
+  readonly content_type: string | null;
+  readonly text: string;
+}
+
+export interface StreamOutcome {
+  readonly rid: string | undefined;
+  readonly model: string | undefined;
+  readonly finish: string | undefined;
+  readonly usage: { prompt_tokens: number; completion_tokens: number } | undefined;
+  readonly chunks: number;
+  readonly completionTokens: number;
+  /** The final channel's text (the answer). */
+  readonly answer: string;
+  /** Parsed completion messages (openai-harmony Message objects). */
+  readonly messages: readonly Message[];
+  readonly firstFinalTokenMs: number | undefined;
+  readonly firstChunkMs: number | undefined;
+  readonly durationMs: number;
+}
+
+function messageText(message: Message): string {
+  return message.content.map((part) => ('text' in part && typeof part.text === 'string' ? part.text : '')).join('');
+}
+
+export function messageRecord(message: Message): MessageRecord {
+  return {
+    type: 'message',
+    role: message.author.role,
+    channel: message.channel ?? null,
+    recipient: message.recipient ?? null,
+    content_type: message.contentType ?? null,
+    text: messageText(message),
+  };
+}
+
+/** Which channels are printed: --show wins; by default final always, the rest on an interactive stderr. */
+export function shownChannels(options: ViewOptions, terminal: Terminal): Set<string> {
+  if (options.show && options.show.length > 0) return new Set(options.show);
+  const shown = new Set<string>(['final']);
+  if (!terminal.quiet && terminal.stderrIsTTY) {
+    if (!options.hideAnalysis) shown.add('analysis');
+    shown.add('commentary');
+  }
+  if (options.hideAnalysis) shown.delete('analysis');
+  return shown;
+}
+
+/**
+ * Consumes decoded events, prints them, and returns the outcome. Throws the decoder's typed errors
+ * (integrity, truncation), a RouterError for an authenticated `error` chunk, and a
+ * HarmonyParseError in strict mode; whatever was printed before stays printed.
+ */
+export async function viewStream(
+  events: AsyncIterable<DecodedEvent>,
+  terminal: Terminal,
+  options: ViewOptions,
+  startedAt: number = performance.now(),
+): Promise<StreamOutcome> {
+  const encoding = loadHarmonyEncoding('HarmonyGptOss');
+  // --strict: malformed headers and channels other than gpt-oss's three are errors (exit 9).
+  // Otherwise the parser recovers, and each recovery is one warning on stderr.
+  const parser = new StreamableParser(encoding, Role.Assistant, {
+    strict: options.strict ?? false,
+    validChannels: options.strict ? GPT_OSS_CHANNELS : undefined,
+  });
+  let recoveriesReported = 0;
+  const reportRecoveries = () => {
+    const recoveries = parser.recoveries;
+    for (; recoveriesReported < recoveries.length; recoveriesReported += 1) {
+      const recovery = recoveries[recoveriesReported];
+      if (recovery) terminal.warn(`malformed Harmony from the model, recovered: ${recovery.message} (${recovery.code})`);
+    }
+  };
+  const shown = shownChannels(options, terminal);
+  const mode = options.json ? 'json' : options.raw ? 'raw' : 'text';
+
+  let rid: string | undefined;
+  let model: string | undefined;
+  let finish: string | undefined;
+  let usage: StreamOutcome['usage'];
+  let chunks = 0;
+  let completionTokens = 0;
+  let answer = '';
+  let firstFinalTokenMs: number | undefined;
+  let firstChunkMs: number | undefined;
+  let emittedMessages = 0;
+  let lastStream: 'out' | 'err' | undefined;
+  let pendingNewline = false;
+  let finalEndsWithNewline = true;
+  let printedFinal = false;
+
+  const emitNewMessages = () => {
+    const messages = parser.messages;
+    for (; emittedMessages < messages.length; emittedMessages += 1) {
+      const message = messages[emittedMessages];
+      if (message && mode === 'json') terminal.jsonLine(messageRecord(message));
+    }
+  };
+
+  const writeDelta = (channel: string, delta: string) => {
+    if (!shown.has(channel)) return;
+    if (channel === 'final') {
+      if (lastStream === 'err' && pendingNewline) {
+        terminal.writeErr('\n');
+        pendingNewline = false;
+      }
+      terminal.writeOut(delta);
+      printedFinal = true;
+      finalEndsWithNewline = delta.endsWith('\n');
+      lastStream = 'out';
+    } else {
+      terminal.writeErr(terminal.err.dim(delta));
+      pendingNewline = !delta.endsWith('\n');
+      lastStream = 'err';
+    }
+  };
+
+  const processTokens = (ids: readonly number[]) => {
+    for (const id of ids) {
+      try {
+        parser.process(id);
+      } catch (error) {
+        if (error instanceof HarmonyParseError) throw error;
+        throw new HarmonyParseError('HARMONY_PARSE_FAILED', `cannot parse the completion: ${(error as Error).message}`);
+      }
+      completionTokens += 1;
+      if (parser.recoveries.length > recoveriesReported) reportRecoveries();
+      const delta = parser.lastContentDelta;
+      const channel = parser.currentChannel ?? (parser.currentRole === Role.Assistant ? 'final' : undefined);
+      if (delta && channel) {
+        if (channel === 'final') {
+          firstFinalTokenMs ??= performance.now() - startedAt;
+          answer += delta;
+        }
+        if (mode === 'text') writeDelta(channel, delta);
+      }
+      if (mode === 'text' && parser.messages.length > emittedMessages) {
+        // A message ended: separate it from the next one on the same stream.
+        const message = parser.messages[parser.messages.length - 1];
+        if (message && message.channel !== 'final' && shown.has(message.channel ?? '') && pendingNewline) {
+          terminal.writeErr('\n');
+          pendingNewline = false;
+        }
+        emittedMessages = parser.messages.length;
+      }
+      if (mode === 'json') emitNewMessages();
+    }
+  };
+
+  for await (const event of events) {
+    if (event.type === 'diagnostic') {
+      terminal.warn(`untrusted plaintext from the router (not part of the verified answer): ${event.text.slice(0, 200)}`);
+      continue;
+    }
+    if (event.type !== 'chunk') continue;
+    chunks += 1;
+    firstChunkMs ??= performance.now() - startedAt;
+    const message = event.message;
+    switch (message.t) {
+      case 'start':
+        rid = message.rid;
+        model = message.model;
+        break;
+      case 'tokens': {
+        if (mode === 'json') {
+          terminal.jsonLine({ type: 'chunk', index: event.index, ids: message.ids, text: message.text });
+        }
+        // A chunk's label: the channel it leaves the parser in, or for a closing token the one it closed.
+        const channelBefore = mode === 'raw' ? parser.pendingChannel : undefined;
+        processTokens(message.ids);
+        if (mode === 'raw') {
+          const channel = parser.pendingChannel ?? channelBefore;
+          terminal.writeOut(`Chunk ${event.index}: ${pythonRepr(message.text)}${channel ? ` (${channel})` : ''}\n`);
+        }
+        break;
+      }
+      case 'end':
+        finish = message.finish;
+        usage = message.usage;
+        break;
+      case 'error':
+        terminal.clearSpinner();
+        if (mode === 'text' && printedFinal && !finalEndsWithNewline) terminal.writeOut('\n');
+        throw new RouterError(message.code, `the router reported an error: ${message.message} (${message.code})`);
+    }
+  }
+
+  try {
+    parser.processEos();
+  } catch (error) {
+    if (error instanceof HarmonyParseError) throw error;
+    throw new HarmonyParseError('HARMONY_PARSE_FAILED', `cannot parse the completion: ${(error as Error).message}`);
+  }
+  if (mode === 'json') emitNewMessages();
+  if (mode === 'text') {
+    if (pendingNewline) terminal.writeErr('\n');
+    if (printedFinal && !finalEndsWithNewline) terminal.writeOut('\n');
+  }
+
+  return {
+    rid,
+    model,
+    finish,
+    usage,
+    chunks,
+    completionTokens,
+    answer,
+    messages: parser.messages,
+    firstFinalTokenMs,
+    firstChunkMs,
+    durationMs: performance.now() - startedAt,
+  };
+}
+
+export function doneRecord(outcome: StreamOutcome): Record<string, unknown> {
+  return {
+    type: 'done',
+    rid: outcome.rid ?? null,
+    model: outcome.model ?? null,
+    finish: outcome.finish ?? null,
+    usage: outcome.usage ?? null,
+    chunks: outcome.chunks,
+    answer: outcome.answer,
+    verified: true,
+  };
+}
+
+export function timingLine(outcome: StreamOutcome, firstByteMs: number | undefined): string {
+  const seconds = outcome.durationMs / 1000;
+  const rate = seconds > 0 ? outcome.completionTokens / seconds : 0;
+  const fmt = (ms: number | undefined) => (ms === undefined ? 'n/a' : `${ms.toFixed(0)} ms`);
+  return `time to first byte ${fmt(firstByteMs)}, to first final token ${fmt(outcome.firstFinalTokenMs)}, ${outcome.completionTokens} tokens in ${seconds.toFixed(2)} s (${rate.toFixed(1)} tokens/s)`;
+}

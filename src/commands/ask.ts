@@ -1,0 +1,116 @@
+/** `harmony-hpke ask`: build, seal, send, decrypt and stream the answer, all in one. */
+import { Conversation, Message } from '../harmony/index.js';
+import { decryptStream } from '../sse/index.js';
+import type { CliContext } from '../cli/context.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { readPrompt } from '../cli/input.js';
+import { Terminal } from '../cli/output.js';
+import type { ShownChannel } from '../cli/program.js';
+import { doneRecord, timingLine, viewStream } from '../cli/stream-view.js';
+import { resolveRouterSettings } from '../client/config.js';
+import { exchange } from '../client/exchange.js';
+import { writeFileAtomic } from '../client/fs-atomic.js';
+import { buildConversation, buildPayload } from '../client/request.js';
+import { startEmbeddedRouter } from '../client/embedded-router.js';
+import { reportStreamError } from '../cli/report.js';
+
+export interface AskOptions {
+  readonly router?: string;
+  readonly keys?: string;
+  readonly keyPin?: string;
+  readonly system?: string;
+  readonly developer?: string;
+  readonly reasoningEffort?: 'low' | 'medium' | 'high';
+  readonly maxTokens?: number;
+  readonly temperature?: number;
+  readonly model?: string;
+  readonly conversation?: string;
+  readonly save?: string;
+  readonly session?: string;
+  readonly local?: boolean;
+  readonly show?: ShownChannel[];
+  readonly hideAnalysis?: boolean;
+  readonly raw?: boolean;
+  readonly json?: boolean;
+  readonly strict?: boolean;
+  readonly connectTimeout?: number;
+  readonly timeout?: number;
+  readonly idleTimeout?: number;
+  readonly profile?: string;
+  readonly config?: string;
+  readonly quiet?: boolean;
+  readonly verbose?: boolean;
+  readonly debug?: boolean;
+}
+
+export async function run(ctx: CliContext, promptArg: string | undefined, options: AskOptions): Promise<number> {
+  const terminal = new Terminal({
+    stdout: ctx.stdout,
+    stderr: ctx.stderr,
+    env: ctx.env,
+    quiet: options.quiet ?? false,
+    verbose: options.verbose ?? false,
+    debug: options.debug ?? false,
+    json: options.json ?? false,
+  });
+  const settings = await resolveRouterSettings(options, ctx.env);
+  const prompt = await readPrompt(ctx, promptArg);
+  const conversation = await buildConversation({
+    prompt,
+    system: options.system,
+    developer: options.developer,
+    conversationFile: options.conversation,
+  });
+  const payload = buildPayload(conversation, { ...settings, temperature: options.temperature });
+
+  const embedded = settings.router === undefined || options.local ? await startEmbeddedRouter() : undefined;
+  if (embedded) {
+    terminal.info(
+      `no router configured: using the embedded local router at ${embedded.url} (built-in echo engine, no model loaded)`,
+    );
+  }
+  const router = embedded?.url ?? (settings.router as string);
+  const spinner = await terminal.spinner(`Asking ${router}`);
+  try {
+    const result = await exchange({
+      router,
+      keysFile: embedded ? undefined : settings.keysFile,
+      keyPin: embedded ? undefined : settings.keyPin,
+      env: ctx.env,
+      payload,
+      sessionPath: options.session,
+      timeouts: { connectMs: options.connectTimeout ?? 10_000, totalMs: options.timeout, idleMs: options.idleTimeout ?? 60_000 },
+      signal: ctx.signal,
+      onEvent: (event) => {
+        if (event.type === 'key') terminal.debug(`router key ${event.key.fingerprint} kid=${event.key.config.keyId} aead=${event.key.aeadId} from ${event.origin}`);
+        else if (event.type === 'sealed') terminal.debug(`sealed request: ${event.bytes} bytes, rid=${payload.rid}`);
+        else if (event.type === 'retry') terminal.info(`retrying (${event.reason}) in ${event.delayMs} ms`);
+        else terminal.info(event.reason);
+      },
+    });
+    spinner.stop();
+    terminal.detail(`response headers after ${result.response.headersMs.toFixed(0)} ms`);
+    const outcome = await viewStream(
+      decryptStream(result.response.body, result.session),
+      terminal,
+      options,
+      result.startedAt,
+    );
+    if (options.json) terminal.jsonLine(doneRecord(outcome));
+    terminal.detail(timingLine(outcome, result.response.firstByteMs()));
+    if (options.save) {
+      const saved = Conversation.fromMessages([
+        ...conversation.messages,
+        ...outcome.messages.map((message) => Message.fromDict(message.toDict())),
+      ]);
+      await writeFileAtomic(options.save, `${saved.toJson()}\n`);
+      terminal.info(`saved the conversation to ${options.save}`);
+    }
+    return ExitCode.Ok;
+  } catch (error) {
+    spinner.stop();
+    return reportStreamError(terminal, error, options);
+  } finally {
+    await embedded?.close();
+  }
+}

@@ -1,0 +1,81 @@
+/** `harmony-hpke decode`: verify and decrypt a saved or piped SSE response, printing it like ask. */
+import { decryptStream, sessionOpensStream, type DecodedEvent } from '../sse/index.js';
+import type { Session } from '../hpke/index.js';
+import type { CliContext } from '../cli/context.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { openInput } from '../cli/input.js';
+import { Terminal } from '../cli/output.js';
+import type { ShownChannel } from '../cli/program.js';
+import { reportStreamError } from '../cli/report.js';
+import { doneRecord, viewStream } from '../cli/stream-view.js';
+import { listStoredSessions, readSession, writeSession } from '../client/session-store.js';
+import { IntegrityError, TruncatedError } from '../errors.js';
+import { readStreamHead } from '../client/stream-head.js';
+
+export interface DecodeOptions {
+  readonly session?: string;
+  readonly buffer?: boolean;
+  readonly show?: ShownChannel[];
+  readonly hideAnalysis?: boolean;
+  readonly raw?: boolean;
+  readonly json?: boolean;
+  readonly strict?: boolean;
+  readonly quiet?: boolean;
+  readonly verbose?: boolean;
+  readonly debug?: boolean;
+}
+
+/** Finds the stored session whose keys open this stream's first chunk. */
+async function discoverSession(ctx: CliContext, head: string): Promise<{ path: string; session: Session }> {
+  if (!/\nevent: ?chunk/.test(`\n${head}`)) {
+    throw new TruncatedError('STREAM_TRUNCATED', 'the stream ends before its first chunk; nothing to decode');
+  }
+  for (const stored of await listStoredSessions(ctx.env)) {
+    if (sessionOpensStream(stored.session, head)) return stored;
+  }
+  throw new IntegrityError('NO_MATCHING_SESSION', 'no stored session opens this stream; pass --session FILE');
+}
+
+export async function run(ctx: CliContext, streamArg: string | undefined, options: DecodeOptions): Promise<number> {
+  const terminal = new Terminal({
+    stdout: ctx.stdout,
+    stderr: ctx.stderr,
+    env: ctx.env,
+    quiet: options.quiet ?? false,
+    verbose: options.verbose ?? false,
+    debug: options.debug ?? false,
+    json: options.json ?? false,
+  });
+  try {
+    let stored: { path: string; session: Session };
+    let source: AsyncIterable<Uint8Array | string>;
+    if (options.session !== undefined) {
+      stored = { path: options.session, session: await readSession(options.session) };
+      source = (await openInput(ctx, streamArg, 'SSE stream')).stream;
+    } else {
+      const input = await openInput(ctx, streamArg, 'SSE stream');
+      const { head, stream } = await readStreamHead(input.stream);
+      stored = await discoverSession(ctx, head);
+      terminal.debug(`using session ${stored.path}`);
+      source = stream;
+    }
+    let nonce: Uint8Array | undefined;
+    const events = async function* (): AsyncGenerator<DecodedEvent> {
+      for await (const event of decryptStream(source, stored.session, { buffer: options.buffer ?? false })) {
+        if (event.type === 'header') nonce = event.header.nonce;
+        yield event;
+      }
+    };
+    const outcome = await viewStream(events(), terminal, options);
+    // Remember which response this session decoded, so a different second response is detected.
+    if (nonce && !stored.session.responseNonce) {
+      await writeSession(stored.path, { ...stored.session, responseNonce: nonce }).catch(() => {
+        terminal.warn(`could not record the response in ${stored.path}`);
+      });
+    }
+    if (options.json) terminal.jsonLine(doneRecord(outcome));
+    return ExitCode.Ok;
+  } catch (error) {
+    return reportStreamError(terminal, error, options);
+  }
+}

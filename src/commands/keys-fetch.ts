@@ -1,0 +1,38 @@
+/** `harmony-hpke keys fetch --router URL [--out FILE]`: the router's key config, checked against a pin. */
+import { publicKeyFingerprint } from '../hpke/index.js';
+import type { CliContext } from '../cli/context.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { Terminal } from '../cli/output.js';
+import { resolveRouterSettings } from '../client/config.js';
+import { writeFileAtomic } from '../client/fs-atomic.js';
+import { resolveRouterKey } from '../client/keys.js';
+import { UsageError } from '../errors.js';
+
+export async function run(
+  ctx: CliContext,
+  options: { router?: string; keyPin?: string; out?: string; json?: boolean; connectTimeout?: number; timeout?: number; profile?: string; config?: string },
+): Promise<number> {
+  const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
+  const settings = await resolveRouterSettings(options, ctx.env);
+  if (settings.router === undefined) throw new UsageError('NO_ROUTER', 'no router: pass --router URL');
+  const selected = await resolveRouterKey({
+    router: settings.router,
+    keyPin: settings.keyPin,
+    env: ctx.env,
+    signal: ctx.signal,
+    timeouts: { connectMs: options.connectTimeout ?? 10_000, totalMs: options.timeout ?? 30_000 },
+  });
+  if (options.out) await writeFileAtomic(options.out, selected.source.bytes);
+  const keys = selected.source.configs.map((config) => ({
+    key_id: config.keyId,
+    fingerprint: publicKeyFingerprint(config.publicKey),
+    suites: config.suites.map((suite) => [suite.kdfId, suite.aeadId]),
+  }));
+  if (options.json) {
+    terminal.jsonLine({ router: settings.router, file: options.out ?? null, selected_key_id: selected.config.keyId, keys });
+  } else {
+    for (const key of keys) terminal.writeOut(`key id ${key.key_id}  ${key.fingerprint}\n`);
+    if (options.out) terminal.info(`saved the key config to ${options.out}`);
+  }
+  return ExitCode.Ok;
+}

@@ -1,0 +1,48 @@
+/** `harmony-hpke keys pin`: record a router's key fingerprint (fetched, or given), list or remove pins. */
+import { parseKeyPin } from '../hpke/index.js';
+import type { CliContext } from '../cli/context.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { Terminal } from '../cli/output.js';
+import { resolveRouterSettings } from '../client/config.js';
+import { fetchKeyConfigs, chooseKey, pinStoreKey, readPinStore, writePinStore } from '../client/keys.js';
+import { UsageError } from '../errors.js';
+
+export async function run(
+  ctx: CliContext,
+  options: { router?: string; fingerprint?: string; remove?: boolean; list?: boolean; json?: boolean; connectTimeout?: number; timeout?: number; profile?: string; config?: string },
+): Promise<number> {
+  const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
+  const pins = await readPinStore(ctx.env);
+  if (options.list) {
+    if (options.json) terminal.jsonLine({ pins });
+    else for (const [router, pin] of Object.entries(pins)) terminal.writeOut(`${router}  ${pin}\n`);
+    return ExitCode.Ok;
+  }
+  const settings = await resolveRouterSettings(options, ctx.env);
+  if (settings.router === undefined) throw new UsageError('NO_ROUTER', 'no router: pass --router URL');
+  const storeKey = pinStoreKey(settings.router);
+  if (options.remove) {
+    const existed = storeKey in pins;
+    delete pins[storeKey];
+    await writePinStore(ctx.env, pins);
+    if (options.json) terminal.jsonLine({ router: storeKey, removed: existed });
+    else terminal.writeOut(existed ? `removed the pin for ${storeKey}\n` : `no pin for ${storeKey}\n`);
+    return ExitCode.Ok;
+  }
+  let pin: string;
+  if (options.fingerprint !== undefined) {
+    pin = parseKeyPin(options.fingerprint);
+  } else {
+    const source = await fetchKeyConfigs(settings.router, {
+      timeouts: { connectMs: options.connectTimeout ?? 10_000, totalMs: options.timeout ?? 30_000 },
+      signal: ctx.signal,
+    });
+    pin = chooseKey(source.configs, undefined).fingerprint;
+  }
+  const previous = pins[storeKey];
+  pins[storeKey] = pin;
+  await writePinStore(ctx.env, pins);
+  if (options.json) terminal.jsonLine({ router: storeKey, pin, previous: previous ?? null });
+  else terminal.writeOut(`pinned ${storeKey} to ${pin}${previous && previous !== pin ? ` (was ${previous})` : ''}\n`);
+  return ExitCode.Ok;
+}

@@ -1,0 +1,42 @@
+/** `harmony-hpke keys show FILE`: ids, suites and fingerprint of a key file or key config; never the private key. */
+import { readFile } from 'node:fs/promises';
+import { encodeKeyConfigList, keyConfigOf, parseKeyConfigList, publicKeyFingerprint, keyConfigSha256, type KeyConfig } from '../hpke/index.js';
+import type { CliContext } from '../cli/context.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { Terminal } from '../cli/output.js';
+import { writeFileAtomic } from '../client/fs-atomic.js';
+import { readRouterKeyFile } from '../router/key-file.js';
+import { UsageError } from '../errors.js';
+
+export async function run(ctx: CliContext, file: string, options: { json?: boolean; configOut?: string }): Promise<number> {
+  const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
+  let head: Buffer;
+  try {
+    head = await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'error')}`);
+  }
+  const isKeyFile = head[0] === 0x7b;
+  const configs: KeyConfig[] = isKeyFile ? [keyConfigOf(await readRouterKeyFile(file))] : parseKeyConfigList(head);
+  if (options.configOut) await writeFileAtomic(options.configOut, encodeKeyConfigList(configs));
+  const described = configs.map((config) => ({
+    key_id: config.keyId,
+    kem_id: config.kemId,
+    fingerprint: publicKeyFingerprint(config.publicKey),
+    key_config_sha256: keyConfigSha256(config),
+    suites: config.suites.map((suite) => [suite.kdfId, suite.aeadId]),
+  }));
+  if (options.json) {
+    terminal.jsonLine({ file, kind: isKeyFile ? 'router-key' : 'key-config', keys: described });
+  } else {
+    for (const key of described) {
+      terminal.writeOut(
+        `key id ${key.key_id}  kem 0x${key.kem_id.toString(16).padStart(4, '0')}  ${key.fingerprint}  suites ${key.suites
+          .map(([kdf, aead]) => `${kdf}/${aead}`)
+          .join(' ')}${isKeyFile ? '  (private key present, not shown)' : ''}\n`,
+      );
+    }
+  }
+  return ExitCode.Ok;
+}

@@ -1,0 +1,93 @@
+/** `harmony-hpke send`: POST an envelope; print the raw SSE response unchanged, or decode it (--decode). */
+import { Buffer } from 'node:buffer';
+import { decryptStream } from '../sse/index.js';
+import type { CliContext } from '../cli/context.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { readInputFile } from '../cli/input.js';
+import { Terminal } from '../cli/output.js';
+import type { ShownChannel } from '../cli/program.js';
+import { reportStreamError } from '../cli/report.js';
+import { doneRecord, timingLine, viewStream } from '../cli/stream-view.js';
+import { DEFAULT_RETRY, sendWithRetry } from '../client/http.js';
+import { parseEnvelope } from '../client/request.js';
+import { readSession } from '../client/session-store.js';
+import { KeyError, UsageError } from '../errors.js';
+
+export interface SendOptions {
+  readonly decode?: boolean;
+  readonly session?: string;
+  readonly buffer?: boolean;
+  readonly retries?: number;
+  readonly connectTimeout?: number;
+  readonly timeout?: number;
+  readonly idleTimeout?: number;
+  readonly show?: ShownChannel[];
+  readonly hideAnalysis?: boolean;
+  readonly raw?: boolean;
+  readonly json?: boolean;
+  readonly strict?: boolean;
+  readonly quiet?: boolean;
+  readonly verbose?: boolean;
+  readonly debug?: boolean;
+}
+
+export async function run(ctx: CliContext, envelopeArg: string | undefined, options: SendOptions): Promise<number> {
+  const terminal = new Terminal({
+    stdout: ctx.stdout,
+    stderr: ctx.stderr,
+    env: ctx.env,
+    quiet: options.quiet ?? false,
+    verbose: options.verbose ?? false,
+    debug: options.debug ?? false,
+    json: options.json ?? false,
+  });
+  const input = await readInputFile(ctx, envelopeArg, 'envelope');
+  const envelope = parseEnvelope(input.bytes.toString('utf8'), input.name);
+  const decode = options.decode ?? false;
+  if (!decode && (options.raw || options.json || options.show || options.buffer)) {
+    throw new UsageError('USAGE_NEEDS_DECODE', '--raw, --json, --show and --buffer need --decode');
+  }
+  const sessionPath = options.session ?? (envelope.session || undefined);
+  // Load the session first: failing after the request was sent would waste the one-shot request.
+  const session = decode
+    ? sessionPath
+      ? await readSession(sessionPath)
+      : (() => {
+          throw new UsageError('NO_SESSION', 'the envelope names no session file; pass --session FILE');
+        })()
+    : undefined;
+  const startedAt = performance.now();
+  try {
+    const response = await sendWithRetry(
+      {
+        method: 'POST',
+        url: envelope.url,
+        headers: envelope.headers,
+        body: Buffer.from(envelope.body, 'base64'),
+        timeouts: { connectMs: options.connectTimeout ?? 10_000, totalMs: options.timeout, idleMs: options.idleTimeout ?? 60_000 },
+        signal: ctx.signal,
+      },
+      { ...DEFAULT_RETRY, retries: options.retries ?? DEFAULT_RETRY.retries },
+      (attempt, reason, delayMs) => terminal.info(`retry ${attempt} (${reason}) in ${delayMs} ms`),
+    ).catch((error: unknown) => {
+      if (error instanceof KeyError && error.code === 'ROUTER_KEY_REJECTED') {
+        throw new KeyError(
+          'ROUTER_KEY_REJECTED',
+          `${error.message}; the router's key changed: run create-request again (ask re-seals by itself)`,
+        );
+      }
+      throw error;
+    });
+    terminal.detail(`response headers after ${response.headersMs.toFixed(0)} ms`);
+    if (!session) {
+      for await (const part of response.body) ctx.stdout.write(part);
+      return ExitCode.Ok;
+    }
+    const outcome = await viewStream(decryptStream(response.body, session, { buffer: options.buffer ?? false }), terminal, options, startedAt);
+    if (options.json) terminal.jsonLine(doneRecord(outcome));
+    terminal.detail(timingLine(outcome, response.firstByteMs()));
+    return ExitCode.Ok;
+  } catch (error) {
+    return reportStreamError(terminal, error, options);
+  }
+}

@@ -1,0 +1,125 @@
+/** `harmony-hpke serve`: the reference router, until SIGINT/SIGTERM (then a graceful stop, exit 0). */
+import { generateRouterKey, type RouterKey } from '../hpke/index.js';
+import { UsageError } from '../errors.js';
+import type { CliContext } from '../cli/context.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { Terminal } from '../cli/output.js';
+import { writeFileAtomic } from '../client/fs-atomic.js';
+import { readRouterKeyFile } from '../router/key-file.js';
+import { createEchoEngine } from '../router/engines/echo.js';
+import { parseFault, startRouter, type RequestLog } from '../router/server.js';
+import type { Engine } from '../router/engine.js';
+
+export interface ServeOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly key?: string[];
+  readonly gracePeriod?: number;
+  readonly engine: 'echo';
+  readonly engineDelayMs?: number;
+  readonly upstream?: string;
+  readonly upstreamKind?: 'vllm' | 'sglang' | 'llamacpp' | 'openai-completions' | 'ollama';
+  readonly upstreamModel?: string;
+  readonly upstreamTimeout?: number;
+  readonly maxRequestBytes?: number;
+  readonly maxStreams?: number;
+  readonly heartbeat?: number;
+  readonly readyFile?: string;
+  readonly logFormat: 'text' | 'json';
+  readonly json?: boolean;
+  readonly testFaults?: boolean;
+  readonly fault?: string;
+  readonly quiet?: boolean;
+  readonly debug?: boolean;
+}
+
+async function createEngine(options: ServeOptions): Promise<Engine> {
+  if (options.upstream === undefined) {
+    if (options.upstreamKind !== undefined) {
+      throw new UsageError('USAGE_UPSTREAM', '--upstream-kind needs --upstream URL');
+    }
+    const fault = options.fault === undefined ? undefined : parseFault(options.fault);
+    if (options.fault !== undefined && fault === undefined) {
+      throw new UsageError('USAGE_FAULT', `unknown fault '${options.fault}' (malformed-header, stall, disconnect:N, error:N)`);
+    }
+    return createEchoEngine({ delayMs: options.engineDelayMs ?? 0, fault });
+  }
+  if (options.upstreamKind === undefined) {
+    throw new UsageError('USAGE_UPSTREAM', '--upstream needs --upstream-kind (vllm, sglang, llamacpp, openai-completions, ollama)');
+  }
+  const [{ createUpstreamEngine }, { harmonyEncoding }] = await Promise.all([
+    import('../router/adapters/index.js'),
+    import('../router/render.js'),
+  ]);
+  return createUpstreamEngine({
+    kind: options.upstreamKind,
+    url: options.upstream,
+    ...(options.upstreamModel !== undefined ? { model: options.upstreamModel } : {}),
+    ...(options.upstreamTimeout !== undefined ? { timeoutMs: options.upstreamTimeout } : {}),
+    tokenizer: harmonyEncoding(),
+  });
+}
+
+function formatLog(record: RequestLog, format: 'text' | 'json'): string {
+  if (format === 'json') return `${JSON.stringify(record)}\n`;
+  const fields = [
+    record.time,
+    record.method,
+    record.path,
+    String(record.status),
+    record.rid !== undefined ? `rid=${record.rid}` : undefined,
+    record.kid !== undefined ? `kid=${record.kid}` : undefined,
+    record.finish !== undefined ? `finish=${record.finish}` : undefined,
+    record.error !== undefined ? `error=${record.error}` : undefined,
+    record.problem !== undefined ? `problem=${record.problem}` : undefined,
+    record.completion_tokens !== undefined ? `tokens=${record.prompt_tokens ?? 0}+${record.completion_tokens}` : undefined,
+    `${record.duration_ms}ms`,
+  ];
+  return `${fields.filter((field) => field !== undefined).join(' ')}\n`;
+}
+
+export async function run(ctx: CliContext, options: ServeOptions): Promise<number> {
+  const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, quiet: options.quiet ?? false });
+  const keyFiles = options.key ?? [];
+  const keys: RouterKey[] = [];
+  for (const file of keyFiles) keys.push(await readRouterKeyFile(file));
+  const ephemeral = keys.length === 0;
+  if (ephemeral) keys.push(await generateRouterKey());
+
+  const engine = await createEngine(options);
+  const router = await startRouter({
+    host: options.host,
+    port: options.port,
+    keys,
+    engine,
+    retiredGraceMs: options.gracePeriod,
+    maxRequestBytes: options.maxRequestBytes,
+    maxStreams: options.maxStreams,
+    heartbeatMs: options.heartbeat,
+    upstreamTimeoutMs: options.upstreamTimeout,
+    testFaults: options.testFaults ?? false,
+    log: (record) => {
+      if (!options.quiet) ctx.stderr.write(formatLog(record, options.logFormat));
+    },
+  });
+
+  const ready = { url: router.url, fingerprint: router.fingerprint, engine: engine.name, ephemeral_key: ephemeral };
+  if (options.readyFile) {
+    await writeFileAtomic(options.readyFile, `${JSON.stringify({ url: router.url, fingerprint: router.fingerprint })}\n`);
+  }
+  if (options.json) {
+    terminal.jsonLine(ready);
+  } else {
+    terminal.writeOut(
+      `harmony-hpke router listening on ${router.url} (key ${router.fingerprint}${ephemeral ? ', ephemeral' : ''}, engine ${engine.name})\n`,
+    );
+  }
+
+  await new Promise<void>((resolve) => {
+    if (ctx.signal.aborted) resolve();
+    else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  terminal.info('shutting down: finishing open streams');
+  await router.close();
+  return ExitCode.Ok;
+}

@@ -1,0 +1,159 @@
+/**
+ * `harmony-hpke smoke`: what a CI job runs against a deployed router. Checks the key config (and
+ * pin), sends each canary prompt, verifies the stream end to end (authenticated final, strict
+ * Harmony, a final channel, optional regex), reports timings; exits with the first failure's code.
+ */
+import { decryptStream } from '../sse/index.js';
+import type { CliContext } from '../cli/context.js';
+import { ExitCode, exitCodeForFamily } from '../cli/exit-codes.js';
+import { Terminal, type OutputStream } from '../cli/output.js';
+import { viewStream } from '../cli/stream-view.js';
+import { resolveRouterSettings } from '../client/config.js';
+import { exchange } from '../client/exchange.js';
+import { writeFileAtomic } from '../client/fs-atomic.js';
+import { resolveRouterKey } from '../client/keys.js';
+import { buildConversation, buildPayload } from '../client/request.js';
+import { CheckFailedError, HarmonyHpkeError, HarmonyParseError, UsageError } from '../errors.js';
+
+export interface SmokeOptions {
+  readonly router?: string;
+  readonly keys?: string;
+  readonly keyPin?: string;
+  readonly prompt?: string[];
+  readonly expect?: string;
+  readonly maxTokens?: number;
+  readonly junit?: string;
+  readonly json?: boolean;
+  readonly connectTimeout?: number;
+  readonly timeout?: number;
+  readonly idleTimeout?: number;
+  readonly profile?: string;
+  readonly config?: string;
+  readonly quiet?: boolean;
+}
+
+interface CaseResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly seconds: number;
+  readonly ttfbMs?: number | undefined;
+  readonly firstFinalMs?: number | undefined;
+  readonly tokensPerSecond?: number | undefined;
+  readonly finish?: string | undefined;
+  readonly failure?: { code: string; message: string; exitCode: number } | undefined;
+}
+
+const SINK: OutputStream = { write: () => true, isTTY: false };
+
+function failureOf(error: unknown): NonNullable<CaseResult['failure']> {
+  if (error instanceof HarmonyHpkeError) {
+    return { code: error.code, message: error.message, exitCode: exitCodeForFamily(error.family) };
+  }
+  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), exitCode: ExitCode.Internal };
+}
+
+function xmlEscape(text: string): string {
+  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
+}
+
+export function junitXml(router: string, results: readonly CaseResult[]): string {
+  const failures = results.filter((result) => !result.ok).length;
+  const time = results.reduce((sum, result) => sum + result.seconds, 0);
+  const cases = results
+    .map((result) => {
+      const open = `    <testcase classname="harmony-hpke.smoke" name="${xmlEscape(result.name)}" time="${result.seconds.toFixed(3)}"`;
+      if (result.ok) return `${open}/>`;
+      const failure = result.failure as NonNullable<CaseResult['failure']>;
+      return `${open}>\n      <failure type="${xmlEscape(failure.code)}" message="${xmlEscape(failure.message)}"/>\n    </testcase>`;
+    })
+    .join('\n');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="${results.length}" failures="${failures}" time="${time.toFixed(3)}">\n  <testsuite name="harmony-hpke smoke ${xmlEscape(router)}" tests="${results.length}" failures="${failures}" time="${time.toFixed(3)}">\n${cases}\n  </testsuite>\n</testsuites>\n`;
+}
+
+export async function run(ctx: CliContext, options: SmokeOptions): Promise<number> {
+  const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, json: options.json ?? false });
+  const settings = await resolveRouterSettings(options, ctx.env);
+  if (settings.router === undefined) throw new UsageError('NO_ROUTER', 'smoke needs --router URL (or HARMONY_HPKE_ROUTER)');
+  const router = settings.router;
+  let expect: RegExp | undefined;
+  if (options.expect !== undefined) {
+    try {
+      expect = new RegExp(options.expect);
+    } catch {
+      throw new UsageError('USAGE_BAD_REGEX', `--expect is not a valid regular expression: ${options.expect}`);
+    }
+  }
+  const timeouts = { connectMs: options.connectTimeout ?? 10_000, totalMs: options.timeout ?? 120_000, idleMs: options.idleTimeout ?? 60_000 };
+  const results: CaseResult[] = [];
+  const report = (result: CaseResult) => {
+    results.push(result);
+    if (options.json) {
+      terminal.jsonLine({
+        type: 'case',
+        name: result.name,
+        ok: result.ok,
+        seconds: Number(result.seconds.toFixed(3)),
+        ttfb_ms: result.ttfbMs === undefined ? null : Math.round(result.ttfbMs),
+        first_final_ms: result.firstFinalMs === undefined ? null : Math.round(result.firstFinalMs),
+        tokens_per_second: result.tokensPerSecond === undefined ? null : Number(result.tokensPerSecond.toFixed(1)),
+        finish: result.finish ?? null,
+        ...(result.failure ? { code: result.failure.code, message: result.failure.message, exit_code: result.failure.exitCode } : {}),
+      });
+      return;
+    }
+    const status = result.ok ? terminal.out.green('ok  ') : terminal.out.red('FAIL');
+    const figures = result.ok
+      ? ` ttfb=${Math.round(result.ttfbMs ?? 0)}ms first_final=${Math.round(result.firstFinalMs ?? 0)}ms ${result.tokensPerSecond?.toFixed(1)} tok/s finish=${result.finish}`
+      : ` ${result.failure?.message} (${result.failure?.code})`;
+    terminal.writeOut(`${status} ${result.name}${figures}\n`);
+  };
+
+  const keyStarted = performance.now();
+  try {
+    const key = await resolveRouterKey({ router, keysFile: settings.keysFile, keyPin: settings.keyPin, env: ctx.env, timeouts, signal: ctx.signal });
+    report({ name: `key config ${key.fingerprint}`, ok: true, seconds: (performance.now() - keyStarted) / 1000, finish: `kid ${key.config.keyId}` });
+  } catch (error) {
+    report({ name: 'key config', ok: false, seconds: (performance.now() - keyStarted) / 1000, failure: failureOf(error) });
+  }
+
+  if (results[0]?.ok) {
+    for (const prompt of options.prompt?.length ? options.prompt : ['What is 2+2?']) {
+      const started = performance.now();
+      try {
+        const conversation = await buildConversation({ prompt });
+        const payload = buildPayload(conversation, { ...settings, maxTokens: options.maxTokens ?? settings.maxTokens });
+        const result = await exchange({ router, keysFile: settings.keysFile, keyPin: settings.keyPin, env: ctx.env, payload, timeouts, signal: ctx.signal });
+        const silent = new Terminal({ stdout: SINK, stderr: SINK, env: {} });
+        const outcome = await viewStream(decryptStream(result.response.body, result.session), silent, { strict: true, show: ['final'] }, started);
+        if (!outcome.messages.some((message) => message.channel === 'final')) {
+          throw new HarmonyParseError('NO_FINAL_CHANNEL', 'the answer has no final channel message');
+        }
+        if (expect && !expect.test(outcome.answer)) {
+          throw new CheckFailedError('UNEXPECTED_ANSWER', `the answer does not match /${options.expect}/`);
+        }
+        const seconds = (performance.now() - started) / 1000;
+        report({
+          name: prompt,
+          ok: true,
+          seconds,
+          ttfbMs: result.response.firstByteMs(),
+          firstFinalMs: outcome.firstFinalTokenMs,
+          tokensPerSecond: outcome.completionTokens / Math.max(outcome.durationMs / 1000, 1e-6),
+          finish: outcome.finish,
+        });
+      } catch (error) {
+        if (ctx.signal.aborted) throw error;
+        report({ name: prompt, ok: false, seconds: (performance.now() - started) / 1000, failure: failureOf(error) });
+      }
+    }
+  }
+
+  if (options.junit) await writeFileAtomic(options.junit, junitXml(router, results));
+  const failed = results.find((result) => !result.ok);
+  if (failed?.failure) {
+    terminal.error(`smoke test failed: ${results.filter((result) => !result.ok).length} of ${results.length} checks`, failed.failure.code);
+    return failed.failure.exitCode;
+  }
+  if (!options.json && !options.quiet) terminal.info(`all ${results.length} checks passed against ${router}`);
+  return ExitCode.Ok;
+}
