@@ -134,6 +134,19 @@ function spacedForm(tokens: Token[]): string {
   return out;
 }
 
+function hasBinaryOperator(tokens: Token[]): boolean {
+  return tokens.some((token, index) => {
+    const previous = tokens[index - 1];
+    return (
+      token.kind === 'op' &&
+      token.value !== '(' &&
+      token.value !== ')' &&
+      previous !== undefined &&
+      (previous.kind === 'num' || previous.value === ')')
+    );
+  });
+}
+
 /**
  * Finds a simple arithmetic question in `text` ("What is 2+2?", "compute (3+4)*5") and evaluates it.
  * Returns undefined when there is no expression with at least one operator.
@@ -145,9 +158,8 @@ export function evaluateArithmetic(text: string): Arithmetic | undefined {
     .sort((a, b) => b.length - a.length)[0];
   if (!best) return undefined;
   const tokens = tokenize(best);
-  if (!tokens || !tokens.some((token) => token.kind === 'op' && token.value !== '(' && token.value !== ')')) {
-    return undefined;
-  }
+  // A lone signed number ("-8841" in "Zephyr-8841") is not a question: ask for a binary operator.
+  if (!tokens || !hasBinaryOperator(tokens)) return undefined;
   const value = new Parser(tokens).parse();
   if (value === undefined) return undefined;
   return { expression: best, spaced: spacedForm(tokens), result: formatNumber(value) };
