@@ -12,9 +12,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import {
   deriveResponseKeys,
+  isRequestId,
   newResponseNonce,
   openRequest,
   parseRequestPlaintext,
+  REQUEST_PADDING_BLOCK,
+  unpadJson,
   type RequestPayload,
   type RouterKey,
 } from '../hpke/index.js';
@@ -364,7 +367,9 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     let promptTokens = 0;
     let completionTokens = 0;
     let dropConnection = false;
-    const rid = payload?.rid;
+    // An invalid payload still names its rid if it can: the client's decoder checks the start
+    // chunk's rid against its session before it shows the authenticated error.
+    const rid = payload?.rid ?? ridOfInvalidPayload(opened.plaintext);
 
     try {
       await write(events.hpkeEvent());
@@ -585,6 +590,17 @@ class StreamFailure extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+function ridOfInvalidPayload(plaintext: Uint8Array): string | undefined {
+  const unpadded = unpadJson(plaintext, REQUEST_PADDING_BLOCK);
+  if ('reason' in unpadded) return undefined;
+  try {
+    const rid = (JSON.parse(unpadded.text) as { rid?: unknown } | null)?.rid;
+    return isRequestId(rid) ? rid : undefined;
+  } catch {
+    return undefined;
   }
 }
 
