@@ -165,17 +165,43 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     });
   };
 
-  async function readBody(req: IncomingMessage): Promise<Uint8Array | 'too-large'> {
+  /**
+   * The request body, or why there is none: over the limit, or the read was cut short (the router
+   * is shutting down, or the client went away mid-upload). A half-sent upload never holds up a
+   * shutdown.
+   */
+  function readBody(req: IncomingMessage, signal: AbortSignal): Promise<Uint8Array | 'too-large' | 'aborted'> {
     const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > settings.maxRequestBytes) return 'too-large';
-    const parts: Buffer[] = [];
-    let size = 0;
-    for await (const part of req as AsyncIterable<Buffer>) {
-      size += part.byteLength;
-      if (size > settings.maxRequestBytes) return 'too-large';
-      parts.push(part);
-    }
-    return Buffer.concat(parts);
+    if (Number.isFinite(declared) && declared > settings.maxRequestBytes) return Promise.resolve('too-large');
+    return new Promise((resolve) => {
+      const parts: Buffer[] = [];
+      let size = 0;
+      const finish = (result: Uint8Array | 'too-large' | 'aborted') => {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        req.off('close', onClose);
+        req.off('error', onClose);
+        signal.removeEventListener('abort', onClose);
+        if (result !== 'aborted' && !(result instanceof Uint8Array)) req.pause();
+        resolve(result);
+      };
+      const onData = (part: Buffer) => {
+        size += part.byteLength;
+        if (size > settings.maxRequestBytes) finish('too-large');
+        else parts.push(part);
+      };
+      const onEnd = () => finish(Buffer.concat(parts));
+      const onClose = () => finish('aborted');
+      if (signal.aborted) {
+        finish('aborted');
+        return;
+      }
+      req.on('data', onData);
+      req.on('end', onEnd);
+      req.on('close', onClose);
+      req.on('error', onClose);
+      signal.addEventListener('abort', onClose, { once: true });
+    });
   }
 
   async function handleStream(req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
@@ -229,7 +255,20 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     started: number,
     controller: AbortController,
   ): Promise<void> {
-    const body = await readBody(req);
+    const body = await readBody(req, controller.signal);
+    if (body === 'aborted') {
+      if (closing) {
+        refuse(res, started, req, {
+          type: ProblemType.ShuttingDown,
+          status: 503,
+          title: 'The router is shutting down',
+          headers: { 'retry-after': '1', connection: 'close' },
+        });
+      } else {
+        res.destroy();
+      }
+      return;
+    }
     if (body === 'too-large') {
       refuse(res, started, req, {
         type: ProblemType.PayloadTooLarge,
