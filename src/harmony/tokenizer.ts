@@ -10,7 +10,8 @@
  * Loading is lazy and synchronous: the ranks (a 2.4 MB generated module) are `require`d on the
  * first encode/decode, never at import. The CommonJS build is the only synchronous path on Node 20
  * (the ESM build can only be loaded with an async import()). Measured on this 2-core machine:
- * requiring the ranks ~80 ms plus ~45 ms to build gpt-tokenizer's lookup tables.
+ * requiring the ranks ~80 ms plus ~45 ms to build gpt-tokenizer's lookup tables; the tables are
+ * built only for encoding, so a decoder (the CLI's `decode`) pays for the ranks alone.
  */
 import { createRequire } from 'node:module';
 import type { BytePairEncodingCore } from 'gpt-tokenizer/BytePairEncodingCore';
@@ -21,15 +22,23 @@ import { checkUtf8, toWellFormed, utf8DecodeLossy, utf8DecodeValid, utf8Encode }
 
 type RawRanks = readonly (string | readonly number[])[];
 
-interface Loaded {
-  readonly core: BytePairEncodingCore;
+interface Ranks {
   readonly ranks: RawRanks;
   /** Per-id byte cache, filled on first use (most ids are never decoded). */
   readonly bytes: Array<Uint8Array | undefined>;
   readonly loadMs: number;
 }
 
-let loaded: Loaded | undefined;
+interface Encoder {
+  readonly core: BytePairEncodingCore;
+  /** Time to load the ranks and build the encoder, in ms. */
+  readonly loadMs: number;
+}
+
+// Decoding needs only the rank table; encoding also needs gpt-tokenizer's lookup tables, which
+// take about as long again to build (and as much memory). Each is built on first use.
+let loaded: Ranks | undefined;
+let encoder: Encoder | undefined;
 
 // The reference pattern (tiktoken's o200k split regex) with Rust's `\s` spelled out: JS `\s` also
 // matches U+FEFF and misses U+0085, Rust's Unicode White_Space is the other way round. `(?i:'s)`
@@ -46,22 +55,39 @@ const SPLIT_PATTERN = [
   String.raw`[${WS}]+`,
 ].join('|');
 
-function load(): Loaded {
+function load(): Ranks {
   if (loaded) return loaded;
   const started = performance.now();
   const require = createRequire(import.meta.url);
   let ranks: RawRanks;
-  let Core: new (config: { bytePairRankDecoder: RawRanks; specialTokensEncoder?: Map<string, number>; tokenSplitRegex: RegExp }) => BytePairEncodingCore;
   try {
     ranks = (require('gpt-tokenizer/cjs/bpeRanks/o200k_base') as { default: RawRanks }).default;
-    Core = (require('gpt-tokenizer/cjs/BytePairEncodingCore') as { BytePairEncodingCore: typeof Core }).BytePairEncodingCore;
   } catch (error) {
-    throw new InternalError(HarmonyErrorCode.RanksUnavailable, `cannot load the o200k_base ranks from gpt-tokenizer: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw ranksUnavailable(error);
   }
   if (ranks.length !== BPE_RANK_COUNT) {
     throw new InternalError(HarmonyErrorCode.RanksUnavailable, `gpt-tokenizer's o200k_base has ${ranks.length} ranks, expected ${BPE_RANK_COUNT}`);
+  }
+  loaded = { ranks, bytes: new Array<Uint8Array | undefined>(VOCAB_SIZE), loadMs: performance.now() - started };
+  return loaded;
+}
+
+function ranksUnavailable(error: unknown): InternalError {
+  return new InternalError(HarmonyErrorCode.RanksUnavailable, `cannot load the o200k_base ranks from gpt-tokenizer: ${(error as Error).message}`, {
+    cause: error,
+  });
+}
+
+function loadEncoder(): Encoder {
+  if (encoder) return encoder;
+  const { ranks, loadMs } = load();
+  const started = performance.now();
+  const require = createRequire(import.meta.url);
+  let Core: new (config: { bytePairRankDecoder: RawRanks; specialTokensEncoder?: Map<string, number>; tokenSplitRegex: RegExp }) => BytePairEncodingCore;
+  try {
+    Core = (require('gpt-tokenizer/cjs/BytePairEncodingCore') as { BytePairEncodingCore: typeof Core }).BytePairEncodingCore;
+  } catch (error) {
+    throw ranksUnavailable(error);
   }
   const core = new Core({
     bytePairRankDecoder: ranks,
@@ -70,8 +96,8 @@ function load(): Loaded {
     specialTokensEncoder: new Map([[SpecialTokenText.EndOfText, SpecialToken.EndOfText]]),
     tokenSplitRegex: new RegExp(SPLIT_PATTERN, 'gu'),
   });
-  loaded = { core, ranks, bytes: new Array<Uint8Array | undefined>(VOCAB_SIZE), loadMs: performance.now() - started };
-  return loaded;
+  encoder = { core, loadMs: loadMs + (performance.now() - started) };
+  return encoder;
 }
 
 /** True once the BPE ranks have been loaded (by an encode/decode or preloadRanks()). */
@@ -79,15 +105,18 @@ export function isRanksLoaded(): boolean {
   return loaded !== undefined;
 }
 
-/** Loads the ranks now (e.g. a server warming up); returns how long loading took, in ms. */
+/**
+ * Loads the ranks and builds the encoder now (e.g. a server warming up); returns how long that
+ * took, in ms.
+ */
 export function preloadRanks(): number {
-  return load().loadMs;
+  return loadEncoder().loadMs;
 }
 
 /** Encodes text as ordinary text: special-token spellings are just characters here. */
 export function encodeOrdinary(text: string): number[] {
   if (text.length === 0) return [];
-  return load().core.encodeNative(toWellFormed(text));
+  return loadEncoder().core.encodeNative(toWellFormed(text));
 }
 
 /** Which special tokens `encode` may turn into special ids / must refuse. */
