@@ -29,13 +29,13 @@ function temperature(value: string): number {
   return n;
 }
 
-/** Durations as milliseconds: `500ms`, `30s`, `2m`, or a bare number of seconds. */
+/** Durations as milliseconds: `500ms`, `30s`, `2m`, `24h`, or a bare number of seconds. */
 export function duration(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
-  if (!match) throw new InvalidArgumentError('Not a duration (e.g. 500ms, 30s, 2m).');
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError('Not a duration (e.g. 500ms, 30s, 2m, 24h).');
   const n = Number(match[1]);
   const unit = match[2] ?? 's';
-  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000;
+  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
   if (!Number.isFinite(ms) || ms <= 0) throw new InvalidArgumentError('Not a positive duration.');
   return Math.round(ms);
 }
