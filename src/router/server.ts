@@ -17,6 +17,7 @@ import {
   openRequest,
   parseRequestPlaintext,
   REQUEST_PADDING_BLOCK,
+  requestErrorStatus,
   unpadJson,
   type RequestPayload,
   type RouterKey,
@@ -284,7 +285,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     try {
       opened = await openRequest(body, (keyId) => keyring.lookup(keyId));
     } catch (error) {
-      const keyProblem = error instanceof HarmonyHpkeError && error.family !== 'usage' && !isMalformed(error);
+      // The status of each openRequest error is the protocol's table (src/hpke/errors.ts);
+      // anything else is a bug and becomes a bare 500.
+      const status = requestErrorStatus(error);
+      if (status === undefined) throw error;
+      const keyProblem = status === 422;
       refuse(
         res,
         started,
@@ -641,10 +646,6 @@ function ridOfInvalidPayload(plaintext: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function isMalformed(error: HarmonyHpkeError): boolean {
-  return /MALFORMED|TRUNCATED|TOO_SHORT|INVALID_HEADER|BAD_REQUEST/.test(error.code);
 }
 
 /** Engine and render errors carry codes and short texts; never echo request content. */
