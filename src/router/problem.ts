@@ -11,6 +11,7 @@ export const ProblemType = {
   NotFound: 'urn:harmony-hpke:error:not-found',
   MethodNotAllowed: 'urn:harmony-hpke:error:method-not-allowed',
   ShuttingDown: 'urn:harmony-hpke:error:shutting-down',
+  ReplayStoreUnavailable: 'urn:harmony-hpke:error:replay-store-unavailable',
 } as const;
 
 export type ProblemTypeValue = (typeof ProblemType)[keyof typeof ProblemType];

@@ -338,7 +338,25 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       );
       return;
     }
-    const fresh = await replay.remember(Buffer.from(opened.enc).toString('base64url'), settings.replayTtlMs);
+    let fresh: boolean;
+    try {
+      fresh = await replay.remember(Buffer.from(opened.enc).toString('base64url'), settings.replayTtlMs);
+    } catch {
+      // Fail closed: without the replay check no request is served.
+      refuse(
+        res,
+        started,
+        req,
+        {
+          type: ProblemType.ReplayStoreUnavailable,
+          status: 503,
+          title: 'The replay store is unavailable',
+          headers: { 'retry-after': '1' },
+        },
+        { rid: payload?.rid, kid: opened.header.keyId },
+      );
+      return;
+    }
     if (!fresh) {
       refuse(
         res,
