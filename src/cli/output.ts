@@ -133,8 +133,19 @@ export class Terminal {
     this.writeErr(`harmony-hpke: ${this.err.red('error:')} ${message} (${code})\n`);
   }
 
+  /**
+   * A terminal that reports zero columns (a pseudo-terminal nobody sized, as under `script` or some
+   * CI runners) cannot host a spinner: ora divides by the width and would redraw forever.
+   */
   get spinnersAllowed(): boolean {
-    return this.stderrIsTTY && !this.json && !this.quiet && !isCi(this.options.env) && this.options.env['TERM'] !== 'dumb';
+    return (
+      this.stderrIsTTY &&
+      (this.options.stderr.columns ?? 80) > 0 &&
+      !this.json &&
+      !this.quiet &&
+      !isCi(this.options.env) &&
+      this.options.env['TERM'] !== 'dumb'
+    );
   }
 
   /** An ora spinner on stderr when interactive; a silent stand-in otherwise (ora is loaded lazily). */
