@@ -12,6 +12,7 @@ export const ProblemType = {
   MethodNotAllowed: 'urn:harmony-hpke:error:method-not-allowed',
   ShuttingDown: 'urn:harmony-hpke:error:shutting-down',
   ReplayStoreUnavailable: 'urn:harmony-hpke:error:replay-store-unavailable',
+  RequestTimeout: 'urn:harmony-hpke:error:request-timeout',
 } as const;
 
 export type ProblemTypeValue = (typeof ProblemType)[keyof typeof ProblemType];

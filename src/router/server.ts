@@ -64,6 +64,8 @@ export interface RouterOptions {
   readonly heartbeatMs?: number;
   /** Longest wait for the engine's next event before the stream ends with an error. */
   readonly upstreamTimeoutMs?: number;
+  /** Longest time to receive a whole request body: a slow upload holds a stream slot (408 after it). */
+  readonly bodyTimeoutMs?: number;
   readonly replayTtlMs?: number;
   readonly iatSkewMs?: number;
   readonly replayStore?: ReplayStore;
@@ -96,6 +98,7 @@ const DEFAULTS = {
   maxStreams: 256,
   heartbeatMs: 15_000,
   upstreamTimeoutMs: 60_000,
+  bodyTimeoutMs: 30_000,
   replayTtlMs: 600_000,
   iatSkewMs: 300_000,
   retiredGraceMs: 24 * 3600_000,
@@ -167,17 +170,18 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   };
 
   /**
-   * The request body, or why there is none: over the limit, or the read was cut short (the router
-   * is shutting down, or the client went away mid-upload). A half-sent upload never holds up a
-   * shutdown.
+   * The request body, or why there is none: over the limit, too slow (not complete within the body
+   * timeout), or the read was cut short (the router is shutting down, or the client went away
+   * mid-upload). A half-sent upload never holds up a shutdown.
    */
-  function readBody(req: IncomingMessage, signal: AbortSignal): Promise<Uint8Array | 'too-large' | 'aborted'> {
+  function readBody(req: IncomingMessage, signal: AbortSignal): Promise<Uint8Array | 'too-large' | 'too-slow' | 'aborted'> {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > settings.maxRequestBytes) return Promise.resolve('too-large');
     return new Promise((resolve) => {
       const parts: Buffer[] = [];
       let size = 0;
-      const finish = (result: Uint8Array | 'too-large' | 'aborted') => {
+      const finish = (result: Uint8Array | 'too-large' | 'too-slow' | 'aborted') => {
+        clearTimeout(timer);
         req.off('data', onData);
         req.off('end', onEnd);
         req.off('close', onClose);
@@ -193,6 +197,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       };
       const onEnd = () => finish(Buffer.concat(parts));
       const onClose = () => finish('aborted');
+      const timer = setTimeout(() => finish('too-slow'), settings.bodyTimeoutMs);
       if (signal.aborted) {
         finish('aborted');
         return;
@@ -268,6 +273,16 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       } else {
         res.destroy();
       }
+      return;
+    }
+    if (body === 'too-slow') {
+      refuse(res, started, req, {
+        type: ProblemType.RequestTimeout,
+        status: 408,
+        title: 'Request body too slow',
+        detail: `the whole body must arrive within ${settings.bodyTimeoutMs} ms`,
+        headers: { connection: 'close' },
+      });
       return;
     }
     if (body === 'too-large') {
