@@ -30,6 +30,7 @@ import { Keyring } from './keyring.js';
 import { ProblemType, sendProblem } from './problem.js';
 import { MemoryReplayStore, type ReplayStore } from './replay-cache.js';
 import { renderPrompt, TokenTextDecoder } from './render.js';
+import { openPlaintextBaseline, PlaintextEventStream, type ChunkEventWriter } from './plaintext-baseline.js';
 
 export const STREAM_PATH = '/v1/harmony/stream';
 export const KEYS_PATH = '/.well-known/hpke-keys';
@@ -75,6 +76,12 @@ export interface RouterOptions {
   readonly maxTokensLimit?: number;
   readonly log?: (record: RequestLog) => void;
   readonly now?: () => number;
+  /**
+   * BENCH ONLY (`npm run bench`; the CLI never sets it, never use it in a deployment): also serve
+   * POST on this path with no encryption at all, the request plaintext in and the chunk messages
+   * out as plain JSON, through the same server code (see plaintext-baseline.ts). Unset: no such path.
+   */
+  readonly plaintextBaselinePath?: string;
 }
 
 export interface RouterStats {
@@ -210,7 +217,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     });
   }
 
-  async function handleStream(req: IncomingMessage, res: ServerResponse, started: number): Promise<void> {
+  async function handleStream(req: IncomingMessage, res: ServerResponse, started: number, baseline = false): Promise<void> {
     if (closing) {
       refuse(res, started, req, {
         type: ProblemType.ShuttingDown,
@@ -248,7 +255,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     const stream: ActiveStream = { controller, done: new Promise<void>((resolve) => (finishStream = resolve)) };
     active.add(stream);
     try {
-      await serveOpenedStream(req, res, started, controller);
+      await serveOpenedStream(req, res, started, controller, baseline);
     } finally {
       active.delete(stream);
       finishStream();
@@ -260,6 +267,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     res: ServerResponse,
     started: number,
     controller: AbortController,
+    baseline: boolean,
   ): Promise<void> {
     const body = await readBody(req, controller.signal);
     if (body === 'aborted') {
@@ -298,7 +306,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
 
     let opened: Awaited<ReturnType<typeof openRequest>>;
     try {
-      opened = await openRequest(body, (keyId) => keyring.lookup(keyId));
+      opened = baseline ? openPlaintextBaseline(body, keyring.current) : await openRequest(body, (keyId) => keyring.lookup(keyId));
     } catch (error) {
       // The status of each openRequest error is the protocol's table (src/hpke/errors.ts);
       // anything else is a bug and becomes a bare 500.
@@ -390,20 +398,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     }
 
     totalStreams += 1;
-    const responseNonce = newResponseNonce(opened.header.aeadId);
-    const keys = deriveResponseKeys({
-      secret: opened.secret,
-      enc: opened.enc,
-      responseNonce,
-      aeadId: opened.header.aeadId,
-    });
-    const events = new EncryptedEventStream(keys, {
-      kid: opened.header.keyId,
-      kem: opened.header.kemId,
-      kdf: opened.header.kdfId,
-      aead: opened.header.aeadId,
-      nonce: responseNonce,
-    });
+    const events: ChunkEventWriter = baseline ? new PlaintextEventStream() : encryptedEvents(opened);
 
     res.writeHead(200, {
       'content-type': 'text/event-stream',
@@ -559,6 +554,23 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     });
   }
 
+  function encryptedEvents(opened: Awaited<ReturnType<typeof openRequest>>): EncryptedEventStream {
+    const responseNonce = newResponseNonce(opened.header.aeadId);
+    const keys = deriveResponseKeys({
+      secret: opened.secret,
+      enc: opened.enc,
+      responseNonce,
+      aeadId: opened.header.aeadId,
+    });
+    return new EncryptedEventStream(keys, {
+      kid: opened.header.keyId,
+      kem: opened.header.kemId,
+      kdf: opened.header.kdfId,
+      aead: opened.header.aeadId,
+      nonce: responseNonce,
+    });
+  }
+
   const server: Server = createServer((req, res) => {
     const started = performance.now();
     const path = (req.url ?? '/').split('?')[0];
@@ -566,6 +578,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       if (path === STREAM_PATH) {
         if (req.method !== 'POST') return methodNotAllowed(req, res, started, 'POST');
         return handleStream(req, res, started);
+      }
+      if (options.plaintextBaselinePath !== undefined && path === options.plaintextBaselinePath) {
+        if (req.method !== 'POST') return methodNotAllowed(req, res, started, 'POST');
+        return handleStream(req, res, started, true);
       }
       if (path === KEYS_PATH) {
         if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(req, res, started, 'GET');
