@@ -97,6 +97,13 @@ describe('graceful shutdown', () => {
     }
   });
 
+  it('SIGINT on an idle router exits 0 and frees the port', async () => {
+    const router = await startRouterProcess(sandbox.dir, [], sandbox.env);
+    expect((await health(router.url))['status']).toBe('ok');
+    expect(await router.stop('SIGINT')).toBe(0);
+    await expect(health(router.url)).rejects.toMatchObject({ code: 'CONNECTION_REFUSED' });
+  });
+
   it('a request caught mid-upload gets 503 shutting-down with Retry-After, and the exit is still 0', async () => {
     const router = await startRouterProcess(sandbox.dir, [], sandbox.env);
     try {
