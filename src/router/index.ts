@@ -6,3 +6,5 @@ export { Keyring } from './keyring.js';
 export { ProblemType } from './problem.js';
 export type { Engine, EngineEvent, EngineRequest, EngineFault, FinishReason } from './engine.js';
 export { EngineError } from './engine.js';
+export { createUpstreamEngine, UPSTREAM_KINDS, type UpstreamKind, type UpstreamOptions } from './adapters/index.js';
+export { harmonyEncoding } from './render.js';
