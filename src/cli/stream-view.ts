@@ -72,6 +72,41 @@ export function shownChannels(options: ViewOptions, terminal: Terminal): Set<str
 }
 
 /**
+ * Coalesces what viewStream prints to stdout: a decoded input read yields many events at once,
+ * and one write per NDJSON line or delta costs a system call each. Everything written is flushed
+ * as soon as the event loop is idle (waiting for more input), at 64 KiB, before anything goes to
+ * stderr (so the two keep their order), and when the view ends or fails.
+ */
+class StdoutBatch {
+  #parts: string[] = [];
+  #size = 0;
+  #scheduled = false;
+
+  constructor(private readonly terminal: Terminal) {}
+
+  write(text: string): void {
+    this.#parts.push(text);
+    this.#size += text.length;
+    if (this.#size >= 65_536) this.flush();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  flush(): void {
+    if (this.#parts.length === 0) return;
+    const text = this.#parts.length === 1 ? this.#parts[0]! : this.#parts.join('');
+    this.#parts = [];
+    this.#size = 0;
+    this.terminal.writeOut(text);
+  }
+}
+
+/**
  * Consumes decoded events, prints them, and returns the outcome. Throws the decoder's typed errors
  * (integrity, truncation), a RouterError for an authenticated `error` chunk, and a
  * HarmonyParseError in strict mode; whatever was printed before stays printed.
@@ -94,11 +129,22 @@ export async function viewStream(
     const recoveries = parser.recoveries;
     for (; recoveriesReported < recoveries.length; recoveriesReported += 1) {
       const recovery = recoveries[recoveriesReported];
-      if (recovery) terminal.warn(`malformed Harmony from the model, recovered: ${recovery.message} (${recovery.code})`);
+      if (recovery) warn(`malformed Harmony from the model, recovered: ${recovery.message} (${recovery.code})`);
     }
   };
   const shown = shownChannels(options, terminal);
   const mode = options.json ? 'json' : options.raw ? 'raw' : 'text';
+  const stdout = new StdoutBatch(terminal);
+  const writeOut = (text: string) => stdout.write(text);
+  const jsonLine = (record: unknown) => stdout.write(`${JSON.stringify(record)}\n`);
+  const writeErr = (text: string) => {
+    stdout.flush();
+    terminal.writeErr(text);
+  };
+  const warn = (message: string) => {
+    stdout.flush();
+    terminal.warn(message);
+  };
 
   let rid: string | undefined;
   let model: string | undefined;
@@ -119,7 +165,7 @@ export async function viewStream(
     const messages = parser.messages;
     for (; emittedMessages < messages.length; emittedMessages += 1) {
       const message = messages[emittedMessages];
-      if (message && mode === 'json') terminal.jsonLine(messageRecord(message));
+      if (message && mode === 'json') jsonLine(messageRecord(message));
     }
   };
 
@@ -127,15 +173,15 @@ export async function viewStream(
     if (!shown.has(channel)) return;
     if (channel === 'final') {
       if (lastStream === 'err' && pendingNewline) {
-        terminal.writeErr('\n');
+        writeErr('\n');
         pendingNewline = false;
       }
-      terminal.writeOut(delta);
+      writeOut(delta);
       printedFinal = true;
       finalEndsWithNewline = delta.endsWith('\n');
       lastStream = 'out';
     } else {
-      terminal.writeErr(terminal.err.dim(delta));
+      writeErr(terminal.err.dim(delta));
       pendingNewline = !delta.endsWith('\n');
       lastStream = 'err';
     }
@@ -164,7 +210,7 @@ export async function viewStream(
         // A message ended: separate it from the next one on the same stream.
         const message = parser.messages[parser.messages.length - 1];
         if (message && message.channel !== 'final' && shown.has(message.channel ?? '') && pendingNewline) {
-          terminal.writeErr('\n');
+          writeErr('\n');
           pendingNewline = false;
         }
         emittedMessages = parser.messages.length;
@@ -173,54 +219,59 @@ export async function viewStream(
     }
   };
 
-  for await (const event of events) {
-    if (event.type === 'diagnostic') {
-      terminal.warn(`untrusted plaintext from the router (not part of the verified answer): ${event.text.slice(0, 200)}`);
-      continue;
-    }
-    if (event.type !== 'chunk') continue;
-    chunks += 1;
-    firstChunkMs ??= performance.now() - startedAt;
-    const message = event.message;
-    switch (message.t) {
-      case 'start':
-        rid = message.rid;
-        model = message.model;
-        break;
-      case 'tokens': {
-        if (mode === 'json') {
-          terminal.jsonLine({ type: 'chunk', index: event.index, ids: message.ids, text: message.text });
-        }
-        // A chunk's label: the channel it leaves the parser in, or for a closing token the one it closed.
-        const channelBefore = mode === 'raw' ? parser.pendingChannel : undefined;
-        processTokens(message.ids);
-        if (mode === 'raw') {
-          const channel = parser.pendingChannel ?? channelBefore;
-          terminal.writeOut(`Chunk ${event.index}: ${pythonRepr(message.text)}${channel ? ` (${channel})` : ''}\n`);
-        }
-        break;
-      }
-      case 'end':
-        finish = message.finish;
-        usage = message.usage;
-        break;
-      case 'error':
-        terminal.clearSpinner();
-        if (mode === 'text' && printedFinal && !finalEndsWithNewline) terminal.writeOut('\n');
-        throw new RouterError(message.code, `the router reported an error: ${message.message} (${message.code})`);
-    }
-  }
-
   try {
-    parser.processEos();
-  } catch (error) {
-    if (error instanceof HarmonyParseError) throw error;
-    throw new HarmonyParseError('HARMONY_PARSE_FAILED', `cannot parse the completion: ${(error as Error).message}`);
-  }
-  if (mode === 'json') emitNewMessages();
-  if (mode === 'text') {
-    if (pendingNewline) terminal.writeErr('\n');
-    if (printedFinal && !finalEndsWithNewline) terminal.writeOut('\n');
+    for await (const event of events) {
+      if (event.type === 'diagnostic') {
+        warn(`untrusted plaintext from the router (not part of the verified answer): ${event.text.slice(0, 200)}`);
+        continue;
+      }
+      if (event.type !== 'chunk') continue;
+      chunks += 1;
+      firstChunkMs ??= performance.now() - startedAt;
+      const message = event.message;
+      switch (message.t) {
+        case 'start':
+          rid = message.rid;
+          model = message.model;
+          break;
+        case 'tokens': {
+          if (mode === 'json') {
+            jsonLine({ type: 'chunk', index: event.index, ids: message.ids, text: message.text });
+          }
+          // A chunk's label: the channel it leaves the parser in, or for a closing token the one it closed.
+          const channelBefore = mode === 'raw' ? parser.pendingChannel : undefined;
+          processTokens(message.ids);
+          if (mode === 'raw') {
+            const channel = parser.pendingChannel ?? channelBefore;
+            writeOut(`Chunk ${event.index}: ${pythonRepr(message.text)}${channel ? ` (${channel})` : ''}\n`);
+          }
+          break;
+        }
+        case 'end':
+          finish = message.finish;
+          usage = message.usage;
+          break;
+        case 'error':
+          terminal.clearSpinner();
+          if (mode === 'text' && printedFinal && !finalEndsWithNewline) writeOut('\n');
+          throw new RouterError(message.code, `the router reported an error: ${message.message} (${message.code})`);
+      }
+    }
+
+    try {
+      parser.processEos();
+    } catch (error) {
+      if (error instanceof HarmonyParseError) throw error;
+      throw new HarmonyParseError('HARMONY_PARSE_FAILED', `cannot parse the completion: ${(error as Error).message}`);
+    }
+    if (mode === 'json') emitNewMessages();
+    if (mode === 'text') {
+      if (pendingNewline) writeErr('\n');
+      if (printedFinal && !finalEndsWithNewline) writeOut('\n');
+    }
+  } finally {
+    // Whatever was decoded before a failure is printed before the error is reported.
+    stdout.flush();
   }
 
   return {
