@@ -2,8 +2,7 @@
  * The harmony-hpke/1 suite: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, and one of AES-128-GCM
  * (mandatory), AES-256-GCM or ChaCha20-Poly1305 (RFC 9180 section 7).
  */
-import { Aes128Gcm, Aes256Gcm, CipherSuite, HkdfSha256 } from '@hpke/core';
-import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
+import { Aes128Gcm, Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
 import { KeyError } from '../errors.js';
 
 export const KEM_X25519_HKDF_SHA256 = 0x0020;
