@@ -103,6 +103,8 @@ export interface RouterSettings {
   readonly model: string;
   readonly maxTokens: number;
   readonly reasoningEffort: 'low' | 'medium' | 'high';
+  /** True when a flag, env or profile chose the reasoning effort (not the default). */
+  readonly reasoningEffortExplicit: boolean;
   readonly profile: string | undefined;
 }
 
@@ -132,6 +134,7 @@ export async function resolveRouterSettings(flags: RouterFlags & GlobalFlags, en
     model: pick(flags.model, env['HARMONY_HPKE_MODEL'], profile.model) ?? DEFAULT_MODEL,
     maxTokens: flags.maxTokens ?? (envMax ? Number(envMax) : undefined) ?? profile.max_tokens ?? DEFAULT_MAX_TOKENS,
     reasoningEffort: flags.reasoningEffort ?? envEffort ?? profile.reasoning_effort ?? 'medium',
+    reasoningEffortExplicit: (flags.reasoningEffort ?? envEffort ?? profile.reasoning_effort) !== undefined,
     profile: profileName,
   };
 }

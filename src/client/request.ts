@@ -11,7 +11,7 @@ import {
   type RequestPayload,
   type Session,
 } from '../hpke/index.js';
-import { Conversation, DeveloperContent, Message, Role, SystemContent } from '../harmony/index.js';
+import { Conversation, DeveloperContent, Message, ReasoningEffort, Role, SystemContent } from '../harmony/index.js';
 import { UsageError } from '../errors.js';
 import { routerUrl } from './http.js';
 import type { SelectedKey } from './keys.js';
@@ -24,7 +24,13 @@ export interface ConversationInputs {
   readonly system?: string | undefined;
   readonly developer?: string | undefined;
   readonly conversationFile?: string | undefined;
+  /** The reasoning effort for a system message built from `system` (default medium). */
+  readonly reasoningEffort?: 'low' | 'medium' | 'high' | undefined;
+  /** Also set `reasoningEffort` on a saved conversation's own system message (it was asked for). */
+  readonly overrideSavedEffort?: boolean | undefined;
 }
+
+const EFFORTS = { low: ReasoningEffort.Low, medium: ReasoningEffort.Medium, high: ReasoningEffort.High } as const;
 
 export async function loadConversationFile(path: string): Promise<Conversation> {
   let text: string;
@@ -46,16 +52,24 @@ export async function loadConversationFile(path: string): Promise<Conversation> 
 
 /**
  * The messages to send. The router adds a default system message (with the reasoning effort from
- * the params) when the conversation has none, so one is only sent when --system asks for it.
+ * the params) when the conversation has none, so one is only sent when --system asks for it; then
+ * the reasoning effort goes into that message, since the router leaves a given system message alone.
  */
 export async function buildConversation(inputs: ConversationInputs): Promise<Conversation> {
   const messages: Message[] = inputs.conversationFile
     ? [...(await loadConversationFile(inputs.conversationFile)).messages]
     : [];
+  const effort = EFFORTS[inputs.reasoningEffort ?? 'medium'];
   if (inputs.system !== undefined) {
-    const system = Message.fromRoleAndContent(Role.System, SystemContent.new().withModelIdentity(inputs.system));
+    const system = Message.fromRoleAndContent(
+      Role.System,
+      SystemContent.new().withModelIdentity(inputs.system).withReasoningEffort(effort),
+    );
     if (messages[0]?.author.role === Role.System) messages[0] = system;
     else messages.unshift(system);
+  } else if (inputs.overrideSavedEffort && inputs.reasoningEffort !== undefined && messages[0]?.author.role === Role.System) {
+    // The saved conversation was parsed just now: its system content is ours to change.
+    for (const part of messages[0].content) if (part instanceof SystemContent) part.reasoningEffort = effort;
   }
   if (inputs.developer !== undefined) {
     const developer = Message.fromRoleAndContent(Role.Developer, DeveloperContent.new().withInstructions(inputs.developer));

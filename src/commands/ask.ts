@@ -60,6 +60,8 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
     system: options.system,
     developer: options.developer,
     conversationFile: options.conversation,
+    reasoningEffort: settings.reasoningEffort,
+    overrideSavedEffort: settings.reasoningEffortExplicit,
   });
   const payload = buildPayload(conversation, { ...settings, temperature: options.temperature });
 

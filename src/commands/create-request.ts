@@ -41,6 +41,8 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
     system: options.system,
     developer: options.developer,
     conversationFile: options.conversation,
+    reasoningEffort: settings.reasoningEffort,
+    overrideSavedEffort: settings.reasoningEffortExplicit,
   });
   const key = await resolveRouterKey({
     router: settings.router,
