@@ -8,6 +8,8 @@ import { HarmonyParseError, RouterError } from '../errors.js';
 import { loadHarmonyEncoding, Role, StreamableParser, type Message } from '../harmony/index.js';
 import { pythonRepr, type Terminal } from './output.js';
 import type { ShownChannel } from './program.js';
+import type { Session } from '../hpke/index.js';
+import { recordResponseNonce } from '../client/session-store.js';
 
 const GPT_OSS_CHANNELS = ['analysis', 'commentary', 'final'] as const;
 
@@ -59,6 +61,24 @@ export function messageRecord(message: Message): MessageRecord {
   };
 }
 
+/** Passes decoded events through, telling `onNonce` the response nonce of the stream's hpke event. */
+export async function* noteResponseNonce(
+  events: AsyncIterable<DecodedEvent>,
+  onNonce: (nonce: Uint8Array) => void,
+): AsyncGenerator<DecodedEvent> {
+  for await (const event of events) {
+    if (event.type === 'header') onNonce(event.header.nonce);
+    yield event;
+  }
+}
+
+/** Records the decoded response in its session file; a failure to do so is a warning, not an error. */
+export async function rememberResponse(terminal: Terminal, path: string, session: Session, nonce: Uint8Array): Promise<void> {
+  await recordResponseNonce(path, session, nonce).catch(() => {
+    terminal.warn(`could not record the response in ${path}`);
+  });
+}
+
 /** Which channels are printed: --show wins; by default final always, the rest on an interactive stderr. */
 export function shownChannels(options: ViewOptions, terminal: Terminal): Set<string> {
   if (options.show && options.show.length > 0) return new Set(options.show);
@@ -69,6 +89,15 @@ export function shownChannels(options: ViewOptions, terminal: Terminal): Set<str
   }
   if (options.hideAnalysis) shown.delete('analysis');
   return shown;
+}
+
+/**
+ * `JSON.stringify({ type: 'chunk', index, ids, text })` and a newline, built directly (the same
+ * bytes: the index and ids are verified safe non-negative integers), for the NDJSON hot path.
+ */
+export function chunkLine(index: number, ids: readonly number[], text: string): string {
+  const idList = ids.length === 1 ? `[${ids[0]}]` : JSON.stringify(ids);
+  return `{"type":"chunk","index":${index},"ids":${idList},"text":${JSON.stringify(text)}}\n`;
 }
 
 /**
@@ -236,7 +265,7 @@ export async function viewStream(
           break;
         case 'tokens': {
           if (mode === 'json') {
-            jsonLine({ type: 'chunk', index: event.index, ids: message.ids, text: message.text });
+            writeOut(chunkLine(event.index, message.ids, message.text));
           }
           // A chunk's label: the channel it leaves the parser in, or for a closing token the one it closed.
           const channelBefore = mode === 'raw' ? parser.pendingChannel : undefined;

@@ -2,7 +2,7 @@
  * Session files on disk: written before the POST (mode 0600, atomically), looked up by path or,
  * for `decode` without --session, by trying which stored session opens the stream.
  */
-import { chmod, mkdir, readdir, readFile, rename, stat, symlink, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, realpath, rename, stat, symlink, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseSession, serializeSession, type Session } from '../hpke/index.js';
 import { KeyError, UsageError } from '../errors.js';
@@ -38,6 +38,16 @@ export async function storeSession(env: Env, path: string, session: Session): Pr
   } catch {
     // Discovery is a convenience: the session itself is written; decode --session still works.
   }
+}
+
+/**
+ * Records in the session file which response it decoded (its response nonce), so that a different
+ * second response for the same request is refused later. Writes through a discovery link to the
+ * file itself: replacing the link would leave a second copy of the secret and the file unchanged.
+ */
+export async function recordResponseNonce(path: string, session: Session, nonce: Uint8Array): Promise<void> {
+  if (session.responseNonce !== undefined) return;
+  await writeSession(await realpath(path), { ...session, responseNonce: nonce });
 }
 
 /** Reads a session file; refuses one that others can read, since it opens the whole response. */

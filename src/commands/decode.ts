@@ -1,5 +1,5 @@
 /** `harmony-hpke decode`: verify and decrypt a saved or piped SSE response, printing it like ask. */
-import { decryptStream, sessionOpensStream, type DecodedEvent } from '../sse/index.js';
+import { decryptStream, sessionOpensStream } from '../sse/index.js';
 import type { Session } from '../hpke/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
@@ -7,8 +7,8 @@ import { openInput } from '../cli/input.js';
 import { Terminal } from '../cli/output.js';
 import type { ShownChannel } from '../cli/program.js';
 import { reportStreamError } from '../cli/report.js';
-import { doneRecord, viewStream } from '../cli/stream-view.js';
-import { listStoredSessions, readSession, writeSession } from '../client/session-store.js';
+import { doneRecord, noteResponseNonce, rememberResponse, viewStream } from '../cli/stream-view.js';
+import { listStoredSessions, readSession } from '../client/session-store.js';
 import { IntegrityError, TruncatedError } from '../errors.js';
 import { readStreamHead } from '../client/stream-head.js';
 
@@ -60,19 +60,12 @@ export async function run(ctx: CliContext, streamArg: string | undefined, option
       source = stream;
     }
     let nonce: Uint8Array | undefined;
-    const events = async function* (): AsyncGenerator<DecodedEvent> {
-      for await (const event of decryptStream(source, stored.session, { buffer: options.buffer ?? false })) {
-        if (event.type === 'header') nonce = event.header.nonce;
-        yield event;
-      }
-    };
-    const outcome = await viewStream(events(), terminal, options);
+    const events = noteResponseNonce(decryptStream(source, stored.session, { buffer: options.buffer ?? false }), (seen) => {
+      nonce = seen;
+    });
+    const outcome = await viewStream(events, terminal, options);
     // Remember which response this session decoded, so a different second response is detected.
-    if (nonce && !stored.session.responseNonce) {
-      await writeSession(stored.path, { ...stored.session, responseNonce: nonce }).catch(() => {
-        terminal.warn(`could not record the response in ${stored.path}`);
-      });
-    }
+    if (nonce) await rememberResponse(terminal, stored.path, stored.session, nonce);
     if (options.json) terminal.jsonLine(doneRecord(outcome));
     return ExitCode.Ok;
   } catch (error) {

@@ -7,7 +7,7 @@ import { readInputFile } from '../cli/input.js';
 import { Terminal } from '../cli/output.js';
 import type { ShownChannel } from '../cli/program.js';
 import { reportStreamError } from '../cli/report.js';
-import { doneRecord, timingLine, viewStream } from '../cli/stream-view.js';
+import { doneRecord, noteResponseNonce, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
 import { DEFAULT_RETRY, sendWithRetry } from '../client/http.js';
 import { parseEnvelope } from '../client/request.js';
 import { readSession } from '../client/session-store.js';
@@ -83,7 +83,12 @@ export async function run(ctx: CliContext, envelopeArg: string | undefined, opti
       for await (const part of response.body) ctx.stdout.write(part);
       return ExitCode.Ok;
     }
-    const outcome = await viewStream(decryptStream(response.body, session, { buffer: options.buffer ?? false }), terminal, options, startedAt);
+    let nonce: Uint8Array | undefined;
+    const events = noteResponseNonce(decryptStream(response.body, session, { buffer: options.buffer ?? false }), (seen) => {
+      nonce = seen;
+    });
+    const outcome = await viewStream(events, terminal, options, startedAt);
+    if (nonce && sessionPath) await rememberResponse(terminal, sessionPath, session, nonce);
     if (options.json) terminal.jsonLine(doneRecord(outcome));
     terminal.detail(timingLine(outcome, response.firstByteMs()));
     return ExitCode.Ok;
