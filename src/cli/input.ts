@@ -50,21 +50,35 @@ export interface InputSource {
   readonly stream: AsyncIterable<Uint8Array>;
 }
 
+/** A file that cannot be read (permissions, I/O) is the user's to fix: a usage error, not an internal one. */
+async function* readErrorsAsUsage(stream: AsyncIterable<Uint8Array>, what: string, path: string): AsyncIterable<Uint8Array> {
+  try {
+    yield* stream;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw error;
+    throw new UsageError('INPUT_UNREADABLE', `cannot read ${what} ${path}: ${code}`, { cause: error });
+  }
+}
+
 /** A file argument as a byte stream, or stdin when it is `-` or absent and piped. */
 export async function openInput(ctx: CliContext, argument: string | undefined, what: string): Promise<InputSource> {
   if (argument !== undefined && argument !== '-') {
     const { createReadStream } = await import('node:fs');
-    const { access } = await import('node:fs/promises');
+    const { stat } = await import('node:fs/promises');
     try {
-      await access(argument);
+      if ((await stat(argument)).isDirectory()) {
+        throw new UsageError('INPUT_UNREADABLE', `cannot read ${what} ${argument}: it is a directory`);
+      }
     } catch (error) {
+      if (error instanceof UsageError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
       throw new UsageError(
         code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE',
         code === 'ENOENT' ? `${what} not found: ${argument}` : `cannot read ${what} ${argument}: ${code ?? 'error'}`,
       );
     }
-    return { name: argument, stream: createReadStream(argument) as AsyncIterable<Uint8Array> };
+    return { name: argument, stream: readErrorsAsUsage(createReadStream(argument) as AsyncIterable<Uint8Array>, what, argument) };
   }
   if (argument === '-' || stdinHasData(ctx)) {
     return { name: 'stdin', stream: ctx.stdin as AsyncIterable<Uint8Array> };

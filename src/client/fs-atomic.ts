@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { UsageError } from '../errors.js';
 
 export interface AtomicWriteOptions {
   /** File mode, e.g. 0o600 for secrets (applied at creation, before any byte is written). */
@@ -42,5 +43,35 @@ export async function writeFileAtomic(
   } catch (error) {
     await unlink(temp).catch(() => {});
     throw error;
+  }
+}
+
+const WRITE_PROBLEMS: Readonly<Record<string, string>> = {
+  EISDIR: 'it is a directory',
+  EEXIST: 'a parent is not a directory',
+  ENOTDIR: 'a parent is not a directory',
+  ENOENT: 'no such directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+};
+
+/**
+ * writeFileAtomic for a file the user named (`--save`, `--out`, `--junit`, a session path): a
+ * failure is the user's to fix, so it is a usage error (exit 2) naming the file, never an internal one.
+ */
+export async function writeUserFile(
+  path: string,
+  data: string | Uint8Array,
+  what: string,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  try {
+    await writeFileAtomic(path, data, options);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (typeof code !== 'string') throw error;
+    throw new UsageError('WRITE_FAILED', `cannot write ${what} ${path}: ${WRITE_PROBLEMS[code] ?? code}`, { cause: error });
   }
 }

@@ -16,7 +16,7 @@ import {
 import { KeyError, UsageError } from '../errors.js';
 import type { Env } from '../cli/output.js';
 import { parseUrl, readAll, routerUrl, sendWithRetry, type Timeouts } from './http.js';
-import { writeFileAtomic } from './fs-atomic.js';
+import { writeUserFile } from './fs-atomic.js';
 import { pinsFile } from './paths.js';
 
 export const KEYS_PATH = '/.well-known/hpke-keys';
@@ -99,7 +99,7 @@ export async function readPinStore(env: Env): Promise<PinStore> {
 
 export async function writePinStore(env: Env, pins: PinStore): Promise<void> {
   const sorted = Object.fromEntries(Object.entries(pins).sort(([a], [b]) => a.localeCompare(b)));
-  await writeFileAtomic(pinsFile(env), `${JSON.stringify({ pins: sorted }, null, 2)}\n`, { mode: 0o644 });
+  await writeUserFile(pinsFile(env), `${JSON.stringify({ pins: sorted }, null, 2)}\n`, 'pin store', { mode: 0o644 });
 }
 
 export interface SelectedKey {

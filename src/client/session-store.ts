@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseSession, serializeSession, type Session } from '../hpke/index.js';
 import { KeyError, UsageError } from '../errors.js';
 import type { Env } from '../cli/output.js';
-import { writeFileAtomic } from './fs-atomic.js';
+import { writeUserFile } from './fs-atomic.js';
 import { sessionsDir } from './paths.js';
 
 export function defaultSessionPath(env: Env, rid: string): string {
@@ -15,7 +15,7 @@ export function defaultSessionPath(env: Env, rid: string): string {
 }
 
 export async function writeSession(path: string, session: Session): Promise<void> {
-  await writeFileAtomic(path, `${serializeSession(session)}\n`, { mode: 0o600, dirMode: 0o700 });
+  await writeUserFile(path, `${serializeSession(session)}\n`, 'session file', { mode: 0o600, dirMode: 0o700 });
   // The umask cannot widen 0600, but an existing directory could be shared: say nothing, the file is 0600.
   await chmod(path, 0o600);
 }

@@ -9,7 +9,7 @@ import type { ShownChannel } from '../cli/program.js';
 import { doneRecord, noteResponseNonce, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { exchange } from '../client/exchange.js';
-import { writeFileAtomic } from '../client/fs-atomic.js';
+import { writeUserFile } from '../client/fs-atomic.js';
 import { buildConversation, buildPayload } from '../client/request.js';
 import { startEmbeddedRouter } from '../client/embedded-router.js';
 import { reportStreamError } from '../cli/report.js';
@@ -105,7 +105,7 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
         ...conversation.messages,
         ...outcome.messages.map((message) => Message.fromDict(message.toDict())),
       ]);
-      await writeFileAtomic(options.save, `${saved.toJson()}\n`);
+      await writeUserFile(options.save, `${saved.toJson()}\n`, 'conversation');
       terminal.info(`saved the conversation to ${options.save}`);
     }
     return ExitCode.Ok;

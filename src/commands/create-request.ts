@@ -4,7 +4,7 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { readPrompt } from '../cli/input.js';
 import { Terminal } from '../cli/output.js';
 import { resolveRouterSettings } from '../client/config.js';
-import { writeFileAtomic } from '../client/fs-atomic.js';
+import { writeUserFile } from '../client/fs-atomic.js';
 import { resolveRouterKey } from '../client/keys.js';
 import { buildConversation, buildPayload, curlCommand, sealForRouter, toEnvelope } from '../client/request.js';
 import { defaultSessionPath, storeSession } from '../client/session-store.js';
@@ -58,7 +58,7 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
   const sessionPath = options.session ?? defaultSessionPath(ctx.env, payload.rid);
   // The session is on disk before anything that could send the request exists.
   await storeSession(ctx.env, sessionPath, sealed.session);
-  if (options.bodyOut !== undefined) await writeFileAtomic(options.bodyOut, sealed.body);
+  if (options.bodyOut !== undefined) await writeUserFile(options.bodyOut, sealed.body, 'request body');
   const envelope = toEnvelope(sealed, sessionPath);
   terminal.debug(`sealed request: ${sealed.body.byteLength} bytes, rid=${payload.rid}`);
   if (options.curl) {

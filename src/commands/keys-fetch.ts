@@ -4,7 +4,7 @@ import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { Terminal } from '../cli/output.js';
 import { resolveRouterSettings } from '../client/config.js';
-import { writeFileAtomic } from '../client/fs-atomic.js';
+import { writeUserFile } from '../client/fs-atomic.js';
 import { resolveRouterKey } from '../client/keys.js';
 import { UsageError } from '../errors.js';
 
@@ -22,7 +22,7 @@ export async function run(
     signal: ctx.signal,
     timeouts: { connectMs: options.connectTimeout ?? 10_000, totalMs: options.timeout ?? 30_000 },
   });
-  if (options.out) await writeFileAtomic(options.out, selected.source.bytes);
+  if (options.out) await writeUserFile(options.out, selected.source.bytes, 'key config');
   const keys = selected.source.configs.map((config) => ({
     key_id: config.keyId,
     fingerprint: publicKeyFingerprint(config.publicKey),

@@ -4,7 +4,7 @@ import { encodeKeyConfigList, keyConfigOf, parseKeyConfigList, publicKeyFingerpr
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { Terminal } from '../cli/output.js';
-import { writeFileAtomic } from '../client/fs-atomic.js';
+import { writeUserFile } from '../client/fs-atomic.js';
 import { readRouterKeyFile } from '../router/key-file.js';
 import { UsageError } from '../errors.js';
 
@@ -19,7 +19,7 @@ export async function run(ctx: CliContext, file: string, options: { json?: boole
   }
   const isKeyFile = head[0] === 0x7b;
   const configs: KeyConfig[] = isKeyFile ? [keyConfigOf(await readRouterKeyFile(file))] : parseKeyConfigList(head);
-  if (options.configOut) await writeFileAtomic(options.configOut, encodeKeyConfigList(configs));
+  if (options.configOut) await writeUserFile(options.configOut, encodeKeyConfigList(configs), 'key config');
   const described = configs.map((config) => ({
     key_id: config.keyId,
     kem_id: config.kemId,

@@ -10,7 +10,7 @@ import { Terminal, type OutputStream } from '../cli/output.js';
 import { viewStream } from '../cli/stream-view.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { exchange } from '../client/exchange.js';
-import { writeFileAtomic } from '../client/fs-atomic.js';
+import { writeUserFile } from '../client/fs-atomic.js';
 import { resolveRouterKey } from '../client/keys.js';
 import { buildConversation, buildPayload } from '../client/request.js';
 import { CheckFailedError, HarmonyHpkeError, HarmonyParseError, UsageError } from '../errors.js';
@@ -148,7 +148,7 @@ export async function run(ctx: CliContext, options: SmokeOptions): Promise<numbe
     }
   }
 
-  if (options.junit) await writeFileAtomic(options.junit, junitXml(router, results));
+  if (options.junit) await writeUserFile(options.junit, junitXml(router, results), 'JUnit report');
   const failed = results.find((result) => !result.ok);
   if (failed?.failure) {
     terminal.error(`smoke test failed: ${results.filter((result) => !result.ok).length} of ${results.length} checks`, failed.failure.code);
