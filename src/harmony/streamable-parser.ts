@@ -97,6 +97,10 @@ export class StreamableParser {
   #undecodedTokens: number[] = [];
   /** Bytes of an incomplete (or not yet reported invalid) UTF-8 sequence. */
   #pendingBytes: number[] = [];
+  /** pendingChannel's memo for the header being read (by array identity). */
+  #pendingChannel:
+    | { header: number[]; scanned: number; channelAt: number; bytes: number[]; complete: boolean; name: string | undefined }
+    | undefined;
 
   /**
    * @param encoding the encoding (from loadHarmonyEncoding)
@@ -355,11 +359,37 @@ export class StreamableParser {
    */
   get pendingChannel(): string | undefined {
     if (this.#state !== StreamState.Header) return this.currentChannel;
-    const channel = this.#headerTokens.indexOf(SpecialToken.Channel);
-    if (channel < 0) return undefined;
-    const text = utf8DecodeLossy(Uint8Array.from(this.#headerTokens.slice(channel + 1).flatMap((token) => [...(tokenBytes(token) ?? [])])));
-    const name = /^[^\s<]+/.exec(text);
-    return name ? name[0] : undefined;
+    // Called per chunk while a header streams in, so it resumes where its last call stopped and
+    // decodes only up to the end of the channel name (ASCII whitespace, or '<', which also starts
+    // every special token): a long header costs linear time, not quadratic.
+    const header = this.#headerTokens;
+    let memo = this.#pendingChannel;
+    if (memo === undefined || memo.header !== header) {
+      memo = { header, scanned: 0, channelAt: -1, bytes: [], complete: false, name: undefined };
+      this.#pendingChannel = memo;
+    }
+    if (memo.complete) return memo.name;
+    if (memo.channelAt < 0) {
+      memo.channelAt = header.indexOf(SpecialToken.Channel, memo.scanned);
+      if (memo.channelAt < 0) {
+        memo.scanned = header.length;
+        return undefined;
+      }
+      memo.scanned = memo.channelAt + 1;
+    }
+    if (memo.scanned === header.length && memo.bytes.length > 0) return memo.name;
+    for (; memo.scanned < header.length && !memo.complete; memo.scanned += 1) {
+      for (const byte of tokenBytes(header[memo.scanned]!) ?? []) {
+        memo.bytes.push(byte);
+        if (byte === 0x3c || byte === 0x20 || (byte >= 0x09 && byte <= 0x0d)) memo.complete = true;
+      }
+      // A label, not the parse: a hostile name is cut at 1 KiB so that re-decoding stays bounded.
+      if (memo.bytes.length >= 1024) memo.complete = true;
+    }
+    // The name so far, decoded again only when bytes were added.
+    const match = /^[^\s<]+/.exec(utf8DecodeLossy(Uint8Array.from(memo.bytes)));
+    memo.name = match ? match[0] : undefined;
+    return memo.name;
   }
 
   /** Completed messages (the parser's own array: read, do not modify). */
