@@ -18,7 +18,15 @@
  * - a stray `<|start|>` inside a header: the header starts again;
  * - `<|channel|>` where `<|start|>` was expected: an implicit `<|start|>assistant`;
  * - any other token where `<|start|>` was expected: skipped;
- * - with `validChannels`, a channel outside the list is kept (strict mode rejects it).
+ * - with `validChannels`, a channel outside the list is kept (strict mode rejects it);
+ * - a `<|start|>` or `<|channel|>` inside a message's content (the model, or a server such as
+ *   llama.cpp, left out `<|end|>`): the message ends there and the next header begins
+ *   (`<|channel|>` as an implicit `<|start|>assistant`); a stray `<|message|>` or `<|constrain|>`
+ *   there is dropped.
+ *
+ * Strict mode keeps the reference's handling of those four tokens inside content (appended as
+ * text, which silently merges the next message into this one) unless `strictContent` asks for
+ * HARMONY_UNEXPECTED_TOKEN: rendered content never holds them.
  */
 import { HarmonyErrorCode, HarmonyParseError } from './errors.js';
 import { parseHeaderFromString, recoverHeaderFromString, type ParsedHeader } from './header.js';
@@ -42,6 +50,12 @@ export interface ParseOptions {
    * reference. Set: strict mode throws HARMONY_UNKNOWN_CHANNEL for others; lenient mode keeps them.
    */
   readonly validChannels?: readonly string[] | undefined;
+  /**
+   * Strict mode only: refuse `<|start|>`, `<|channel|>`, `<|message|>` and `<|constrain|>` inside
+   * a message's content (HARMONY_UNEXPECTED_TOKEN; a missing `<|end|>`). Unset, as in the reference,
+   * they are kept as content text. Lenient mode always recovers from them.
+   */
+  readonly strictContent?: boolean | undefined;
 }
 
 /** A malformation lenient mode recovered from (the message text is never included). */
@@ -78,8 +92,17 @@ function isStopToken(token: number): boolean {
   return token === SpecialToken.End || token === SpecialToken.Return || token === SpecialToken.Call;
 }
 
+/** Formatting tokens that only ever appear in headers, never inside a message's content. */
+const HEADER_TOKENS: ReadonlyMap<number, string> = new Map([
+  [SpecialToken.Start, SpecialTokenText.Start],
+  [SpecialToken.Channel, SpecialTokenText.Channel],
+  [SpecialToken.Message, SpecialTokenText.Message],
+  [SpecialToken.Constrain, SpecialTokenText.Constrain],
+]);
+
 export class StreamableParser {
   readonly strict: boolean;
+  readonly #strictContent: boolean;
   readonly #validChannels: ReadonlySet<string> | undefined;
   readonly #recoveries: ParseRecovery[] = [];
   readonly #tokens: number[] = [];
@@ -110,6 +133,7 @@ export class StreamableParser {
   constructor(encoding: EncodingLike, role: Role | null | undefined, options: ParseOptions = {}) {
     void encoding;
     this.strict = options.strict ?? true;
+    this.#strictContent = options.strictContent ?? false;
     this.#validChannels = options.validChannels ? new Set(options.validChannels) : undefined;
     this.#nextRole = role ?? undefined;
     this.#state = role == null ? StreamState.ExpectStart : StreamState.Header;
@@ -141,9 +165,32 @@ export class StreamableParser {
         return this;
       case StreamState.Content:
         if (isStopToken(token)) this.#finishMessage();
+        else if (HEADER_TOKENS.has(token) && (!this.strict || this.#strictContent)) this.#headerTokenInContent(token);
         else this.#processContentToken(token);
         return this;
     }
+  }
+
+  /** A formatting token inside content: an error in strict mode; lenient mode recovers. */
+  #headerTokenInContent(token: number): void {
+    const name = HEADER_TOKENS.get(token)!;
+    const message = `Unexpected ${name} token inside a message's content (a missing <|end|>?)`;
+    if (this.strict) throw new HarmonyParseError(HarmonyErrorCode.UnexpectedToken, message);
+    this.#lastDelta = undefined;
+    if (token === SpecialToken.Start || token === SpecialToken.Channel) {
+      this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: the message ended there`);
+      this.#finishMessage();
+      this.#state = StreamState.Header;
+      if (token === SpecialToken.Channel) {
+        this.#nextRole = Role.Assistant;
+        this.#headerTokens = [token];
+      } else {
+        this.#nextRole = undefined;
+        this.#headerTokens = [];
+      }
+      return;
+    }
+    this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: dropped`);
   }
 
   /** Consumes several tokens (same as calling process for each). */
