@@ -24,8 +24,11 @@ function commanderCode(code: string): string {
 /** Maps an error to its exit code after printing it in the house one-line format. */
 export function reportError(terminal: Terminal, error: unknown, debug: boolean): number {
   if (error instanceof CommanderError) {
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
-      return ExitCode.Ok;
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.Ok;
+    if (error.code === 'commander.help') {
+      // No (sub)command given: commander printed the help on stderr; it is still a usage error.
+      terminal.error('no command given (the commands are listed above)', 'USAGE_MISSING_COMMAND');
+      return ExitCode.Usage;
     }
     const message = error.message.replace(/^error:\s*/, '').split('\n')[0] ?? error.message;
     terminal.error(`${message} (see --help)`, commanderCode(error.code));
