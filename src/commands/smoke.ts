@@ -52,8 +52,12 @@ function failureOf(error: unknown): NonNullable<CaseResult['failure']> {
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), exitCode: ExitCode.Internal };
 }
 
+/** Escapes for XML attributes; characters XML 1.0 cannot carry at all (most C0 controls) become U+FFFD. */
 function xmlEscape(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
+  return text
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
+    .replace(/[<>&"'\t\n\r]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' })[c] ?? c);
 }
 
 export function junitXml(router: string, results: readonly CaseResult[]): string {
@@ -102,10 +106,13 @@ export async function run(ctx: CliContext, options: SmokeOptions): Promise<numbe
       return;
     }
     const status = result.ok ? terminal.out.green('ok  ') : terminal.out.red('FAIL');
-    const figures = result.ok
-      ? ` ttfb=${Math.round(result.ttfbMs ?? 0)}ms first_final=${Math.round(result.firstFinalMs ?? 0)}ms ${result.tokensPerSecond?.toFixed(1)} tok/s finish=${result.finish}`
-      : ` ${result.failure?.message} (${result.failure?.code})`;
-    terminal.writeOut(`${status} ${result.name}${figures}\n`);
+    const ms = (value: number | undefined) => (value === undefined ? 'n/a' : `${Math.round(value)}ms`);
+    const figures = !result.ok
+      ? ` ${result.failure?.message} (${result.failure?.code})`
+      : result.tokensPerSecond === undefined
+        ? ` (${result.finish})`
+        : ` ttfb=${ms(result.ttfbMs)} first_final=${ms(result.firstFinalMs)} ${result.tokensPerSecond.toFixed(1)} tok/s finish=${result.finish}`;
+    terminal.writeOut(`${status} ${result.name.replace(/\s*[\r\n]+\s*/g, ' ')}${figures}\n`);
   };
 
   const keyStarted = performance.now();
@@ -129,7 +136,8 @@ export async function run(ctx: CliContext, options: SmokeOptions): Promise<numbe
           throw new HarmonyParseError('NO_FINAL_CHANNEL', 'the answer has no final channel message');
         }
         if (expect && !expect.test(outcome.answer)) {
-          throw new CheckFailedError('UNEXPECTED_ANSWER', `the answer does not match /${options.expect}/`);
+          const shown = outcome.answer.length > 80 ? `${outcome.answer.slice(0, 80)}…` : outcome.answer;
+          throw new CheckFailedError('UNEXPECTED_ANSWER', `the answer does not match /${options.expect}/: ${JSON.stringify(shown)}`);
         }
         const seconds = (performance.now() - started) / 1000;
         report({
