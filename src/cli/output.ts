@@ -152,7 +152,14 @@ export class Terminal {
   async spinner(text: string): Promise<Spinner> {
     if (!this.spinnersAllowed) return SILENT_SPINNER;
     const { default: ora } = await import('ora');
-    const spinner = ora({ text, stream: this.options.stderr as NodeJS.WritableStream, discardStdin: false }).start();
+    // ora colours its frame with chalk's global instance, which follows stdout and ignores NO_COLOR:
+    // colour it only when stderr's own colour level allows.
+    const spinner = ora({
+      text,
+      stream: this.options.stderr as NodeJS.WritableStream,
+      discardStdin: false,
+      color: this.err.level > 0 ? 'cyan' : false,
+    }).start();
     this.activeSpinner = spinner;
     const done = () => {
       if (this.activeSpinner === spinner) this.activeSpinner = undefined;
