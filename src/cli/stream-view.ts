@@ -147,11 +147,14 @@ export async function viewStream(
   startedAt: number = performance.now(),
 ): Promise<StreamOutcome> {
   const encoding = loadHarmonyEncoding('HarmonyGptOss');
-  // --strict: malformed headers and channels other than gpt-oss's three are errors (exit 9).
+  // --strict: malformed headers, channels other than gpt-oss's three and formatting tokens inside
+  // content (a missing <|end|>) are errors (exit 9).
   // Otherwise the parser recovers, and each recovery is one warning on stderr.
   const parser = new StreamableParser(encoding, Role.Assistant, {
     strict: options.strict ?? false,
-    validChannels: options.strict ? GPT_OSS_CHANNELS : undefined,
+    // Lenient mode keeps another channel (not shown) and says so in a warning.
+    validChannels: GPT_OSS_CHANNELS,
+    strictContent: options.strict ?? false,
   });
   let recoveriesReported = 0;
   const reportRecoveries = () => {
@@ -290,8 +293,11 @@ export async function viewStream(
     try {
       parser.processEos();
     } catch (error) {
-      if (error instanceof HarmonyParseError) throw error;
-      throw new HarmonyParseError('HARMONY_PARSE_FAILED', `cannot parse the completion: ${(error as Error).message}`);
+      // Lenient: a completion cut inside a header (max tokens) lost only that unfinished header.
+      if (!options.strict && error instanceof HarmonyParseError && error.code === 'HARMONY_UNEXPECTED_EOS') {
+        warn(`the completion ended inside a message header (finish ${finish ?? 'unknown'}); that message is dropped (${error.code})`);
+      } else if (error instanceof HarmonyParseError) throw error;
+      else throw new HarmonyParseError('HARMONY_PARSE_FAILED', `cannot parse the completion: ${(error as Error).message}`);
     }
     if (mode === 'json') emitNewMessages();
     if (mode === 'text') {

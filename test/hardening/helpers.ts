@@ -158,3 +158,20 @@ export function flipBit(bytes: Uint8Array, index: number, bit: number): Buffer {
   copy[index]! ^= 1 << bit;
   return copy;
 }
+
+/**
+ * A vLLM completions SSE body (the shape of fixtures/upstreams/vllm) carrying exactly these token
+ * ids, `perEvent` ids per event, then the finish reason, the usage chunk and `[DONE]`.
+ */
+export function vllmBody(ids: readonly number[], finish: 'stop' | 'length' = 'stop', perEvent = 1): string[] {
+  const events: string[] = [];
+  const chunk = (choice: Record<string, unknown>) =>
+    `data: ${JSON.stringify({ id: 'cmpl-hardening', object: 'text_completion', model: 'openai/gpt-oss-20b', choices: [{ index: 0, text: '', logprobs: null, ...choice }], usage: null })}\n\n`;
+  for (let at = 0; at < ids.length; at += perEvent) {
+    events.push(chunk({ token_ids: ids.slice(at, at + perEvent), finish_reason: null, stop_reason: null }));
+  }
+  events.push(chunk({ token_ids: [], finish_reason: finish, stop_reason: finish === 'stop' ? (ids.at(-1) ?? null) : null }));
+  events.push(`data: ${JSON.stringify({ id: 'cmpl-hardening', object: 'text_completion', choices: [], usage: { prompt_tokens: 10, completion_tokens: ids.length } })}\n\n`);
+  events.push('data: [DONE]\n\n');
+  return events;
+}
