@@ -41,12 +41,13 @@ export async function run(ctx: CliContext, envelopeArg: string | undefined, opti
     debug: options.debug ?? false,
     json: options.json ?? false,
   });
-  const input = await readInputFile(ctx, envelopeArg, 'envelope');
-  const envelope = parseEnvelope(input.bytes.toString('utf8'), input.name);
   const decode = options.decode ?? false;
+  // A flag mistake is reported before any input is read.
   if (!decode && (options.raw || options.json || options.show || options.buffer)) {
     throw new UsageError('USAGE_NEEDS_DECODE', '--raw, --json, --show and --buffer need --decode');
   }
+  const input = await readInputFile(ctx, envelopeArg, 'envelope');
+  const envelope = parseEnvelope(input.bytes.toString('utf8'), input.name);
   const sessionPath = options.session ?? (envelope.session || undefined);
   // Load the session first: failing after the request was sent would waste the one-shot request.
   const session = decode
