@@ -5,7 +5,7 @@
 import { chmod, mkdir, readdir, readFile, realpath, rename, stat, symlink, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseSession, serializeSession, type Session } from '../hpke/index.js';
-import { KeyError, UsageError } from '../errors.js';
+import { HarmonyHpkeError, KeyError, UsageError } from '../errors.js';
 import type { Env } from '../cli/output.js';
 import { writeUserFile } from './fs-atomic.js';
 import { sessionsDir } from './paths.js';
@@ -70,7 +70,13 @@ export async function readSession(path: string): Promise<Session> {
       code === 'ENOENT' ? `session file not found: ${path}` : `cannot read session file ${path}: ${code ?? 'error'}`,
     );
   }
-  return parseSession(text);
+  try {
+    return parseSession(text);
+  } catch (error) {
+    // Say which file (the messages never hold its contents).
+    if (error instanceof HarmonyHpkeError) error.message = `${path}: ${error.message}`;
+    throw error;
+  }
 }
 
 export interface StoredSession {

@@ -1,7 +1,7 @@
 /** Router key files on disk: private keys must not be readable by group or world. */
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import { parseRouterKeyFile, serializeRouterKeyFile, type RouterKey } from '../hpke/index.js';
-import { KeyError, UsageError } from '../errors.js';
+import { HarmonyHpkeError, KeyError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../client/fs-atomic.js';
 
 export async function readRouterKeyFile(path: string): Promise<RouterKey> {
@@ -27,14 +27,25 @@ export async function readRouterKeyFile(path: string): Promise<RouterKey> {
   } catch (error) {
     throw new UsageError('KEY_FILE_UNREADABLE', `cannot read key file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
   }
-  return parseRouterKeyFile(text);
+  try {
+    return parseRouterKeyFile(text);
+  } catch (error) {
+    // Say which file: a router may be given several.
+    if (error instanceof HarmonyHpkeError) error.message = `${path}: ${error.message}`;
+    throw error;
+  }
 }
 
 export async function writeRouterKeyFile(path: string, key: RouterKey, overwrite: boolean): Promise<void> {
   try {
     await writeFileAtomic(path, `${serializeRouterKeyFile(key)}\n`, { mode: 0o600, exclusive: !overwrite });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+    // EEXIST also comes from creating a parent directory that is a file: only an existing target is "exists".
+    const exists = await lstat(path).then(
+      () => true,
+      () => false,
+    );
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST' && !overwrite && exists) {
       throw new UsageError('FILE_EXISTS', `${path} already exists; pass --force to replace it`);
     }
     throw new UsageError('WRITE_FAILED', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
