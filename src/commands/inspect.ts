@@ -110,12 +110,16 @@ async function describeSse(text: string, sessionPath: string | undefined): Promi
     try {
       for await (const event of decryptStream(once(text), session)) {
         if (event.type !== 'chunk') continue;
+        // A chunk's channel as `decode --raw` labels it: the one it leaves the parser in, or for a
+        // closing token the one it closed.
+        const channelBefore = parser.pendingChannel;
         if (event.message.t === 'tokens') for (const id of event.message.ids) parser.process(id);
+        const channel = parser.pendingChannel ?? channelBefore ?? null;
         chunks.push({
           index: event.index,
           final: event.final,
           type: event.message.t,
-          ...(event.message.t === 'tokens' ? { text: event.message.text, channel: parser.currentChannel ?? null } : {}),
+          ...(event.message.t === 'tokens' ? { text: event.message.text, channel } : {}),
           ...(event.message.t === 'end' ? { finish: event.message.finish, usage: event.message.usage } : {}),
           ...(event.message.t === 'error' ? { code: event.message.code, message: event.message.message } : {}),
         });
