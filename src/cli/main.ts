@@ -7,7 +7,7 @@ import { HarmonyHpkeError } from '../errors.js';
 import { packageVersion } from '../version.js';
 import type { CliContext } from './context.js';
 import { ExitCode, exitCodeForFamily } from './exit-codes.js';
-import { Terminal } from './output.js';
+import type { Terminal } from './output.js';
 import { buildProgram } from './program.js';
 
 export class InterruptedError extends Error {
@@ -83,6 +83,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await buildProgram(ctx, packageVersion()).parseAsync(argv);
   } catch (error) {
+    // Loaded only on failure: `--version` and `--help` never pay for chalk.
+    const { Terminal } = await import('./output.js');
     const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, debug });
     terminal.clearSpinner();
     ctx.exitCode = reportError(terminal, error, debug);

@@ -3,8 +3,7 @@
  * that never repeat a request whose stream has started, and RFC 9457 problem bodies mapped to
  * typed errors.
  */
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { IntegrityError, KeyError, NetworkError, RouterRefusedError, UsageError } from '../errors.js';
 
 export interface Timeouts {
@@ -82,11 +81,16 @@ function networkError(error: NodeJS.ErrnoException, url: URL): NetworkError {
   }
 }
 
+/** node:http or node:https, loaded on the first request: an offline command never pays for TLS. */
+async function requestFunction(protocol: string): Promise<typeof import('node:http').request | typeof import('node:https').request> {
+  return protocol === 'https:' ? (await import('node:https')).request : (await import('node:http')).request;
+}
+
 /** Sends one request; resolves once response headers arrive. */
-export function send(req: HttpRequest): Promise<HttpResponse> {
+export async function send(req: HttpRequest): Promise<HttpResponse> {
   const url = parseUrl(req.url);
+  const requestFn = await requestFunction(url.protocol);
   const started = performance.now();
-  const requestFn = url.protocol === 'https:' ? httpsRequest : httpRequest;
   const { connectMs, totalMs, idleMs } = req.timeouts ?? {};
 
   return new Promise<HttpResponse>((resolve, reject) => {

@@ -2,7 +2,7 @@
  * The harmony-hpke/1 suite: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, and one of AES-128-GCM
  * (mandatory), AES-256-GCM or ChaCha20-Poly1305 (RFC 9180 section 7).
  */
-import { Aes128Gcm, Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core';
+import type { CipherSuite } from '@hpke/core';
 import { KeyError } from '../errors.js';
 
 export const KEM_X25519_HKDF_SHA256 = 0x0020;
@@ -76,8 +76,9 @@ export function hex16(value: number): string {
 const suites = new Map<number, Promise<CipherSuite>>();
 
 /**
- * The hpke-js CipherSuite for X25519 / HKDF-SHA256 / `aeadId` (cached). @hpke/chacha20poly1305 is
- * loaded only when 0x0003 is asked for.
+ * The hpke-js CipherSuite for X25519 / HKDF-SHA256 / `aeadId` (cached). hpke-js is loaded on the
+ * first call (decoding a response never needs it), @hpke/chacha20poly1305 only when 0x0003 is
+ * asked for.
  */
 export function createCipherSuite(aeadId: number): Promise<CipherSuite> {
   aeadParams(aeadId);
@@ -91,6 +92,7 @@ export function createCipherSuite(aeadId: number): Promise<CipherSuite> {
 }
 
 async function buildSuite(aeadId: number): Promise<CipherSuite> {
+  const { Aes128Gcm, Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } = await import('@hpke/core');
   let aead;
   if (aeadId === AEAD_AES_128_GCM) aead = new Aes128Gcm();
   else if (aeadId === AEAD_AES_256_GCM) aead = new Aes256Gcm();
