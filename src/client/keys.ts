@@ -116,7 +116,8 @@ export interface SelectedKey {
 export function chooseKey(configs: readonly KeyConfig[], pin: string | undefined): SelectedKey {
   const candidates = pin === undefined ? configs : configs.filter((config) => matchesPin(config.publicKey, pin));
   if (candidates.length === 0) {
-    throw new KeyError('PIN_MISMATCH', `the router's key does not match the pinned fingerprint ${pin}`);
+    const offered = configs.map((config) => publicKeyFingerprint(config.publicKey)).join(', ');
+    throw new KeyError('PIN_MISMATCH', `the router's key ${offered || '(none)'} does not match the pinned fingerprint ${pin}`);
   }
   for (const config of candidates) {
     const suite = config.suites.find((s) => isSupportedSuite(config.kemId, s.kdfId, s.aeadId));
