@@ -293,10 +293,10 @@ export function buildProgram(ctx: CliContext, version: string): Command {
   program
     .command('help')
     .description('show help for a command, or a topic: exit-codes')
-    .argument('[topic]', 'a command name or exit-codes')
-    .action(async (topic: string | undefined) => {
+    .argument('[topic...]', "a command name ('keys pin' for a subcommand) or exit-codes")
+    .action(async (topic: string[]) => {
       const { run } = await import('../commands/help.js');
-      ctx.exitCode = await run(ctx, topic, program);
+      ctx.exitCode = await run(ctx, topic.length > 0 ? topic.join(' ') : undefined, program);
     });
 
   return program;
