@@ -1,0 +1,55 @@
+/**
+ * `npm run build`, second step: bundles the compiled CLI (dist/src/cli/main.js and every command
+ * module it imports lazily) into dist/cli/ with esbuild, which bin/harmony-hpke.js loads. One file
+ * per lazily loaded part instead of a hundred modules, so start-up pays for few module
+ * resolutions (docs/performance.md). The library (dist/src) is not bundled; gpt-tokenizer stays
+ * external (its ranks are required at run time, on first use).
+ *
+ * Rebuilding while CLI processes run (tests, a router) must not pull files from under them: chunk
+ * names carry a content hash, so new chunks are written beside the old ones, main.js is replaced
+ * last and atomically, and chunks of earlier builds are removed only once they are an hour old.
+ */
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outdir = join(root, 'dist', 'cli');
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: ['dist/src/cli/main.js'],
+  outdir,
+  write: false,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['gpt-tokenizer', 'gpt-tokenizer/*'],
+  // CommonJS dependencies (commander) require Node's built-ins.
+  banner: {
+    js: "import { createRequire as __harmonyHpkeCreateRequire } from 'node:module';\nconst require = __harmonyHpkeCreateRequire(import.meta.url);",
+  },
+  sourcemap: true,
+  logLevel: 'warning',
+});
+
+mkdirSync(outdir, { recursive: true });
+const entries = new Set(['main.js', 'main.js.map']);
+const written = new Set();
+const put = (file) => {
+  const temp = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(temp, file.contents);
+  renameSync(temp, file.path);
+  written.add(basename(file.path));
+};
+for (const file of result.outputFiles) if (!entries.has(basename(file.path))) put(file);
+for (const file of result.outputFiles) if (entries.has(basename(file.path))) put(file);
+
+const hourAgo = Date.now() - 3600_000;
+for (const name of readdirSync(outdir)) {
+  if (written.has(name)) continue;
+  const path = join(outdir, name);
+  if (statSync(path).mtimeMs < hourAgo) rmSync(path, { force: true });
+}
