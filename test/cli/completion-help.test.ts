@@ -1,0 +1,98 @@
+/**
+ * `completion bash|zsh|fish` covers every command the program has (the bash one is sourced and run
+ * by a real bash), and `help exit-codes` (and the README's table) match src/cli/exit-codes.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_CODE_TABLE } from '../../src/cli/exit-codes.js';
+import { REPO_ROOT, makeSandbox, runCli } from '../helpers/cli.js';
+import { cliLine, runShell } from './support.js';
+
+const sandbox = makeSandbox();
+const env = sandbox.env;
+let commands: string[];
+const KEYS_SUBCOMMANDS = ['generate', 'show', 'fetch', 'pin'];
+
+/** The command names listed by `--help` (so a new command cannot be forgotten here). */
+function listedCommands(help: string): string[] {
+  const section = help.split('\nCommands:\n')[1] ?? '';
+  return section
+    .split('\n')
+    .map((line) => /^ {2}([a-z][a-z-]*)/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined);
+}
+
+beforeAll(async () => {
+  const help = await runCli(['--help'], { env });
+  expect(help.code).toBe(0);
+  commands = listedCommands(help.stdout);
+  expect(commands).toEqual(['ask', 'create-request', 'send', 'decode', 'inspect', 'smoke', 'keys', 'serve', 'completion', 'help']);
+  const keysHelp = await runCli(['keys', '--help'], { env });
+  expect(listedCommands(keysHelp.stdout).filter((name) => name !== 'help')).toEqual(KEYS_SUBCOMMANDS);
+});
+
+afterAll(() => sandbox.cleanup());
+
+describe('completion', () => {
+  it('bash: a script bash accepts, completing commands, keys subcommands and options', async () => {
+    const script = await runCli(['completion', 'bash'], { env });
+    expect(script.code, script.stderr).toBe(0);
+    const complete = (words: string[]) =>
+      [
+        `source <(${cliLine(['completion', 'bash'])})`,
+        `COMP_WORDS=(harmony-hpke ${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length}`,
+        '_harmony_hpke',
+        'printf "%s\\n" "${COMPREPLY[@]}"',
+      ].join('\n');
+    const top = await runShell(complete(['']), env);
+    expect(top.code, top.stderr).toBe(0);
+    for (const command of commands) expect(top.output.split('\n')).toContain(command);
+    const keys = await runShell(complete(['keys', '']), env);
+    expect(keys.output.split('\n')).toEqual(expect.arrayContaining(KEYS_SUBCOMMANDS));
+    const option = await runShell(complete(['ask', '--hide']), env);
+    expect(option.output).toBe('--hide-analysis\n');
+    const pinOption = await runShell(complete(['keys', 'pin', '--fi']), env);
+    expect(pinOption.output).toBe('--fingerprint\n');
+  });
+
+  it('zsh and fish: every command and keys subcommand is offered', async () => {
+    const zsh = await runCli(['completion', 'zsh'], { env });
+    expect(zsh.code).toBe(0);
+    expect(zsh.stdout).toMatch(/^#compdef harmony-hpke\n/);
+    for (const command of commands) expect(zsh.stdout).toMatch(new RegExp(`words="[^"]*\\b${command}\\b`));
+
+    const fish = await runCli(['completion', 'fish'], { env });
+    expect(fish.code).toBe(0);
+    for (const command of commands) expect(fish.stdout).toContain(`complete -c harmony-hpke -n '__fish_use_subcommand' -f -a '${command}'`);
+    for (const sub of KEYS_SUBCOMMANDS) expect(fish.stdout).toContain(`-n '__fish_seen_subcommand_from keys' -f -a '${sub}'`);
+    expect(fish.stdout).toContain(`-n '__fish_seen_subcommand_from ask' -l 'reasoning-effort'`);
+  });
+});
+
+describe('help', () => {
+  it('help exit-codes prints the table of src/cli/exit-codes.ts, line for line', async () => {
+    const result = await runCli(['help', 'exit-codes'], { env });
+    expect(result.code).toBe(0);
+    const expected = ['harmony-hpke exit codes:', ...EXIT_CODE_TABLE.map(({ code, meaning }) => `  ${String(code).padStart(3)}  ${meaning}`)];
+    expect(result.stdout).toBe(`${expected.join('\n')}\n`);
+  });
+
+  it("the README's exit code table says the same", () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const rows = [...readme.matchAll(/^\| (\d+) \| (.+) \|$/gm)].map(([, code, meaning]) => [Number(code), (meaning as string).replace(/`/g, '')]);
+    expect(rows).toEqual(EXIT_CODE_TABLE.map(({ code, meaning }) => [code, meaning]));
+  });
+
+  it('help COMMAND and help keys pin print that command\'s help; --help exits 0', async () => {
+    const ask = await runCli(['help', 'ask'], { env });
+    expect(ask.stdout).toMatch(/^Usage: harmony-hpke ask \[options\] \[prompt\]/);
+    const pin = await runCli(['help', 'keys', 'pin'], { env });
+    expect(pin.code).toBe(0);
+    expect(pin.stdout).toMatch(/^Usage: harmony-hpke keys pin \[options\]/);
+    const flag = await runCli(['decode', '--help'], { env });
+    expect(flag.code).toBe(0);
+    expect(flag.stdout).toMatch(/^Usage: harmony-hpke decode \[options\] \[stream\]/);
+    expect(flag.stderr).toBe('');
+  });
+});
