@@ -75,11 +75,11 @@ export function isRequestId(rid: unknown): rid is string {
 
 /** UTF-8 `text` followed by ASCII spaces up to the next multiple of `block` (none if aligned). */
 export function padToMultiple(text: string, block: number): Uint8Array {
-  const json = encoder.encode(text);
-  const padded = new Uint8Array(Math.ceil(json.byteLength / block) * block);
-  padded.set(json);
-  padded.fill(0x20, json.byteLength);
-  return padded;
+  // Written straight into the space-filled result (one copy, no TextEncoder): this runs per chunk.
+  const length = Buffer.byteLength(text, 'utf8');
+  const padded = Buffer.alloc(Math.ceil(length / block) * block, 0x20);
+  padded.write(text, 0, 'utf8');
+  return new Uint8Array(padded.buffer, padded.byteOffset, padded.byteLength);
 }
 
 /**
