@@ -68,7 +68,7 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
   const embedded = settings.router === undefined || options.local ? await startEmbeddedRouter() : undefined;
   if (embedded) {
     terminal.info(
-      `no router configured: using the embedded local router at ${embedded.url} (built-in echo engine, no model loaded)`,
+      `${settings.router === undefined ? 'no router configured' : '--local'}: using the embedded local router at ${embedded.url} (built-in echo engine, no model loaded)`,
     );
   }
   const router = embedded?.url ?? (settings.router as string);

@@ -151,6 +151,33 @@ describe('what ask prints', () => {
   });
 });
 
+describe('keys that changed, and the embedded router', () => {
+  it('ask re-seals once after a 422 for a stale key config; send reports it with exit 4', async () => {
+    const stale = await runCli(['keys', 'generate', '--out', file('stale.key')], { env });
+    expect(stale.code, stale.stderr).toBe(0);
+    const shown = await runCli(['keys', 'show', file('stale.key'), '--config-out', file('stale.keys')], { env });
+    expect(shown.code, shown.stderr).toBe(0);
+
+    const asked = await runCli(['ask', 'What is 2+2?', '--router', keyed.url, '--keys', file('stale.keys')], { env });
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(asked.stdout).toBe('2 + 2 = 4.\n');
+    expect(asked.stderr).toBe("harmony-hpke: the router rejected the key (422); refetching its key config\n");
+
+    const created = await runCli(['create-request', 'What is 2+2?', '--router', keyed.url, '--keys', file('stale.keys')], { env });
+    const sent = await runCli(['send'], { env, input: created.stdout });
+    expect(sent.code).toBe(4);
+    expectOneErrorLine(sent.stderr, 'ROUTER_KEY_REJECTED');
+    expect(sent.stderr).toMatch(/run create-request again/);
+  });
+
+  it('--local uses the embedded router even when one is configured', async () => {
+    const result = await runCli(['ask', 'What is 2+2?', '--local'], { env: { ...env, HARMONY_HPKE_ROUTER: 'http://127.0.0.1:9' } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('2 + 2 = 4.\n');
+    expect(result.stderr).toMatch(/^harmony-hpke: --local: using the embedded local router at http:\/\/127\.0\.0\.1:\d+ /);
+  });
+});
+
 describe('send retries', () => {
   it('never repeats a request whose stream has started, whatever --retries says', async () => {
     const created = await runCli(['create-request', 'What is 2+2?', '--router', cut.url], { env });
