@@ -132,7 +132,7 @@ describe('precedence: flags > env > config profile > defaults', () => {
 });
 
 describe('a bad config is a usage error', () => {
-  it.each([
+  it.concurrent.each([
     ['not JSON', '{"profiles": {', 'CONFIG_INVALID'],
     ['not an object', '[1, 2]', 'CONFIG_INVALID'],
     ['an unknown setting', { profiles: { p: { routr: 'http://x.example' } } }, 'CONFIG_INVALID'],
@@ -157,10 +157,11 @@ describe('a bad config is a usage error', () => {
       [[], { HARMONY_HPKE_REASONING_EFFORT: 'maximal' }, 'ENV_INVALID'],
       [['--config', file('absent-config.json')], {}, 'CONFIG_UNREADABLE'],
     ];
-    for (const [args, env, code] of cases) {
-      const result = await runCli(['ask', 'What is 2+2?', ...args], { env: { ...sandbox.env, ...env } });
+    const results = await Promise.all(cases.map(([args, env]) => runCli(['ask', 'What is 2+2?', ...args], { env: { ...sandbox.env, ...env } })));
+    cases.forEach(([, , code], index) => {
+      const result = results[index] as (typeof results)[number];
       expect(result.code, code).toBe(2);
       expectOneErrorLine(result.stderr, code);
-    }
+    });
   });
 });

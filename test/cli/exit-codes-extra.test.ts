@@ -75,7 +75,7 @@ afterAll(async () => {
 });
 
 describe('2: usage', () => {
-  it.each([
+  it.concurrent.each([
     ['an unknown command', ['frobnicate'], 'USAGE_UNKNOWN_COMMAND'],
     ['an unknown option', ['send', '--frobnicate'], 'USAGE_UNKNOWN_OPTION'],
     ['a missing argument', ['completion'], 'USAGE_MISSING_ARGUMENT'],
@@ -259,13 +259,15 @@ describe('never 1 for a mistake of the user', () => {
       [['ask', 'x', '--config', join(sandbox.dir, 'no-such-config.json')], 'CONFIG_UNREADABLE'],
       [['keys', 'show', dir], 'INPUT_UNREADABLE'],
     ];
-    for (const [args, code] of cases) {
-      const result = await runCli(args, { env });
+    // Independent runs: side by side, to keep the suite quick.
+    const results = await Promise.all(cases.map(([args]) => runCli(args, { env })));
+    cases.forEach(([args, code], index) => {
+      const result = results[index] as (typeof results)[number];
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).not.toBe(1);
       expect([2, 4], `${args.join(' ')}: ${result.stderr}`).toContain(result.code);
       expectOneErrorLine(result.stderr, code);
       expect(result.stderr).not.toMatch(/--debug/);
-    }
+    });
   });
 
   it('--debug adds the stack after the one error line; without it there is none', async () => {
