@@ -201,7 +201,8 @@ describe('output files are written atomically', () => {
     expect(statSync(target).isDirectory()).toBe(true);
     expect(readdirSync(target)).toEqual([]);
     expect(temps(dir, 'out.file')).toEqual([]);
-    // A parent that is a regular file: nothing can be created at all.
+    // A parent that is a regular file: nothing can be created at all (two outputs suffice).
+    if (output.what !== 'ask --save' && output.what !== 'keys generate --out') return;
     writeFileSync(join(dir, 'plain'), 'x');
     const blocked = await run(output.args(join(dir, 'plain', 'out.file')));
     expect(blocked.code, blocked.stderr).toBe(2);

@@ -261,7 +261,7 @@ describe(`key configs and router key files (fast-check seed ${SEED})`, () => {
     );
   });
 
-  it('router key files: every truncation and every flipped bit is refused with a KeyError or parses to a usable key', () => {
+  it('router key files: every truncation and a flipped bit at every position is refused with a KeyError or parses to a usable key', () => {
     const text = `${serializeRouterKeyFile(short.key)}\n`;
     const bytes = Buffer.from(text);
     const check = (candidate: Buffer, what: string) => {
@@ -281,11 +281,11 @@ describe(`key configs and router key files (fast-check seed ${SEED})`, () => {
     let accepted = 0;
     for (let length = 0; length < bytes.byteLength; length += 1) if (check(bytes.subarray(0, length), `length ${length}`)) accepted += 1;
     expect(accepted).toBe(1); // only the text without its trailing newline
-    for (let index = 0; index < bytes.byteLength; index += 1) {
-      for (let bit = 0; bit < 8; bit += 1) check(flipBit(bytes, index, bit), `bit ${bit} of byte ${index}`);
-    }
+    // Each parse derives a public key (X25519): one seeded bit per position.
+    const bits = fc.sample(fc.integer({ min: 0, max: 7 }), { seed: SEED + 2, numRuns: bytes.byteLength });
+    for (let index = 0; index < bytes.byteLength; index += 1) check(flipBit(bytes, index, bits[index]!), `bit ${bits[index]} of byte ${index}`);
     count('key file truncations', bytes.byteLength);
-    count('key file bit flips', bytes.byteLength * 8);
+    count('key file bit flips', bytes.byteLength);
   });
 });
 
