@@ -399,24 +399,24 @@ export async function* decryptStream(
   const decoder = new StreamDecoder(session, opts);
   const held: DecodedEvent[] = [];
   const pending: DecodedEvent[] = [];
+  // Plain loops rather than `yield*` over a sync iterable, which adds a promise per event.
   for await (const part of source) {
     try {
       decoder.pushInto(part, opts.buffer ? held : pending);
     } finally {
-      if (!opts.buffer) yield* drain(pending);
+      if (!opts.buffer) for (const event of takeAll(pending)) yield event;
     }
   }
   try {
     decoder.endInto(opts.buffer ? held : pending);
   } finally {
-    if (!opts.buffer) yield* drain(pending);
+    if (!opts.buffer) for (const event of takeAll(pending)) yield event;
   }
-  if (opts.buffer) yield* held;
+  if (opts.buffer) for (const event of held) yield event;
 }
 
-function* drain(events: DecodedEvent[]): Generator<DecodedEvent> {
-  const copy = events.splice(0, events.length);
-  yield* copy;
+function takeAll(events: DecodedEvent[]): DecodedEvent[] {
+  return events.splice(0, events.length);
 }
 
 /**
