@@ -200,7 +200,7 @@ describe('no secret in any output', () => {
       }
     }
     console.log(
-      `[hardening] secrets: ${outputs.length / 2} command runs, ${secrets.length} secrets x 5 spellings searched in ${haystacks.length} outputs and logs (${Math.round(
+      `[hardening] secrets: ${outputs.length / 2} command runs, ${privateKeys.length} router keys, ${sessions.length} sessions, ${secrets.length} secrets x 5 spellings searched in ${haystacks.length} outputs and logs (${Math.round(
         haystacks.reduce((sum, h) => sum + h.text.length, 0) / 1024,
       )} KiB): ${found.length} found`,
     );
