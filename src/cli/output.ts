@@ -2,6 +2,7 @@
  * Terminal output: stdout carries data, stderr carries progress and diagnostics.
  * Colour is decided per stream (TTY, NO_COLOR, FORCE_COLOR); spinners only on an interactive stderr.
  */
+import { stripVTControlCharacters } from 'node:util';
 import { Chalk, type ChalkInstance, type ColorSupportLevel } from 'chalk';
 
 export interface OutputStream {
@@ -61,6 +62,17 @@ export interface TerminalOptions {
   readonly json?: boolean;
 }
 
+/**
+ * Whether the last text written to a stream left it in the middle of a line; shared by every
+ * Terminal writing to that stream (main() prints errors through a Terminal of its own).
+ */
+const midLine = new WeakMap<OutputStream, boolean>();
+
+function noteWrite(stream: OutputStream, text: string): void {
+  const visible = stripVTControlCharacters(text);
+  if (visible.length > 0) midLine.set(stream, !visible.endsWith('\n'));
+}
+
 export class Terminal {
   readonly out: ChalkInstance;
   readonly err: ChalkInstance;
@@ -94,12 +106,26 @@ export class Terminal {
   }
 
   writeOut(text: string): void {
+    noteWrite(this.options.stdout, text);
     this.options.stdout.write(text);
   }
 
   writeErr(text: string): void {
     this.clearSpinner();
+    noteWrite(this.options.stderr, text);
     this.options.stderr.write(text);
+  }
+
+  /**
+   * A diagnostic line starts on a line of its own: after a partial analysis on stderr, or after a
+   * partial answer on stdout when both streams are the same terminal. (stdout itself is data and
+   * gets no newline it did not have.)
+   */
+  private writeLine(line: string): void {
+    const { stdout, stderr } = this.options;
+    const broken = midLine.get(stderr) === true || (stderr.isTTY === true && stdout.isTTY === true && midLine.get(stdout) === true);
+    if (broken) midLine.set(stdout, false);
+    this.writeErr(`${broken ? '\n' : ''}${line}\n`);
   }
 
   /** One NDJSON record on stdout. */
@@ -110,27 +136,27 @@ export class Terminal {
   /** A progress/diagnostic line on stderr; suppressed by --quiet. */
   info(message: string): void {
     if (this.quiet) return;
-    this.writeErr(`${this.err.dim('harmony-hpke:')} ${message}\n`);
+    this.writeLine(`${this.err.dim('harmony-hpke:')} ${message}`);
   }
 
   warn(message: string): void {
-    this.writeErr(`harmony-hpke: ${this.err.yellow('warning:')} ${message}\n`);
+    this.writeLine(`harmony-hpke: ${this.err.yellow('warning:')} ${message}`);
   }
 
   /** -v output (timings and the like). */
   detail(message: string): void {
     if (!this.verbose || this.quiet) return;
-    this.writeErr(`${this.err.dim(`harmony-hpke: ${message}`)}\n`);
+    this.writeLine(this.err.dim(`harmony-hpke: ${message}`));
   }
 
   /** --debug traces: sizes and ids only, never plaintext or key material. */
   debug(message: string): void {
     if (!this.debugEnabled) return;
-    this.writeErr(`${this.err.dim(`harmony-hpke: debug: ${message}`)}\n`);
+    this.writeLine(this.err.dim(`harmony-hpke: debug: ${message}`));
   }
 
   error(message: string, code: string): void {
-    this.writeErr(`harmony-hpke: ${this.err.red('error:')} ${message} (${code})\n`);
+    this.writeLine(`harmony-hpke: ${this.err.red('error:')} ${message} (${code})`);
   }
 
   /**
@@ -178,7 +204,8 @@ export class Terminal {
       },
       stop: () => {
         done();
-        spinner.stop();
+        // A second stop() would move the cursor back to column 1 of whatever was printed since.
+        if (spinner.isSpinning) spinner.stop();
       },
     };
   }

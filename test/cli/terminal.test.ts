@@ -14,11 +14,18 @@ import { ERROR_LINE, cliLine, hasScript, readIfExists, runInPty, sh } from './su
 const SGR = /\u001b\[[0-9;]*m/;
 // eslint-disable-next-line no-control-regex
 const SGR_ALL = /\u001b\[[0-9;]*m/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL_SEQUENCES = /\u001b\[[0-9;?]*[A-Za-z]/g;
+/** The text of a terminal transcript without cursor and colour sequences. */
+const visible = (text: string) => text.replace(CONTROL_SEQUENCES, '');
 /** ora hides the cursor when it starts and prints its text next to the frame. */
 const SPINNER_START = '\u001b[?25l';
 
 const sandbox = makeSandbox();
 let router: RouterProcess;
+/** Routers that die mid-analysis (after 5 tokens) and mid-answer (after 28 of 34). */
+let cutInAnalysis: RouterProcess;
+let cutInAnswer: RouterProcess;
 let keysFile: string;
 let counter = 0;
 
@@ -31,14 +38,18 @@ const ask = (...extra: string[]) => cliLine(['ask', 'What is 2+2?', '--router', 
 
 beforeAll(async () => {
   expect(hasScript(), 'util-linux script must be installed for the terminal tests').toBe(true);
-  router = await startRouterProcess(sandbox.dir, [], sandbox.env);
+  [router, cutInAnalysis, cutInAnswer] = await Promise.all([
+    startRouterProcess(sandbox.dir, [], sandbox.env),
+    startRouterProcess(sandbox.dir, ['--fault', 'disconnect:5'], sandbox.env),
+    startRouterProcess(sandbox.dir, ['--fault', 'disconnect:28'], sandbox.env),
+  ]);
   keysFile = join(sandbox.dir, 'router.keys');
   const fetched = await runCli(['keys', 'fetch', '--router', router.url, '--out', keysFile], { env: sandbox.env });
   expect(fetched.code, fetched.stderr).toBe(0);
 });
 
 afterAll(async () => {
-  await router?.stop();
+  await Promise.all([router?.stop(), cutInAnalysis?.stop(), cutInAnswer?.stop()]);
   sandbox.cleanup();
 });
 
@@ -157,6 +168,32 @@ describe('errors and other commands on a terminal', () => {
 
     const forced = await runCli(args, { env: { ...sandbox.env, FORCE_COLOR: '1' } });
     expect(forced.stderr).toContain('\u001b[31merror:');
+  });
+
+  it('an error in the middle of the analysis or the answer starts on a line of its own', async () => {
+    const out = scratch('stdout.txt');
+    const analysis = await runInPty(`${cliLine(['ask', 'What is 2+2?', '--router', cutInAnalysis.url])} > ${sh(out)}`, {
+      ...sandbox.env,
+      NO_COLOR: '1',
+    });
+    expect(analysis.code).toBe(7);
+    const lines = visible(analysis.output).split('\n');
+    expect(lines.at(-2)).toMatch(/^harmony-hpke: error: .+ \(STREAM_TRUNCATED\)$/);
+    expect(lines.at(-3)).toMatch(/The user$/); // the verified part of the analysis, then a line break
+
+    // stdout and stderr on one terminal: the answer's verified prefix, then the error below it.
+    const answer = await runInPty(cliLine(['ask', 'What is 2+2?', '--router', cutInAnswer.url, '--hide-analysis']), {
+      ...sandbox.env,
+      NO_COLOR: '1',
+    });
+    expect(answer.code).toBe(7);
+    expect(visible(answer.output)).toMatch(/2 \+ \nharmony-hpke: error: .+ \(STREAM_TRUNCATED\)\n$/);
+
+    // On pipes, stdout keeps exactly the bytes it had (no newline is added to data).
+    const piped = await runCli(['ask', 'What is 2+2?', '--router', cutInAnswer.url], { env: sandbox.env });
+    expect(piped.code).toBe(7);
+    expect(piped.stdout).toBe('2 + ');
+    expect(piped.stderr).toMatch(/^harmony-hpke: error: .+ \(STREAM_TRUNCATED\)\n$/);
   });
 
   it('inspect: bold heading on a terminal stdout only', async () => {
