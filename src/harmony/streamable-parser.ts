@@ -348,7 +348,8 @@ export class StreamableParser {
 
   #finishMessage(): void {
     const header = this.#header!;
-    let text = this.currentContent;
+    // One join (a flat string) rather than a rope of one piece per token, unless someone polled.
+    let text = this.#joinedParts === 0 ? this.#parts.join('') : this.currentContent;
     // Left-overs: undecodable tokens become one U+FFFD, incomplete bytes are decoded lossily.
     if (this.#undecodedTokens.length > 0) text += REPLACEMENT;
     if (this.#pendingBytes.length > 0) text += utf8DecodeLossy(Uint8Array.from(this.#pendingBytes));
