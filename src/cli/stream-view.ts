@@ -184,7 +184,8 @@ export async function viewStream(
   let usage: StreamOutcome['usage'];
   let chunks = 0;
   let completionTokens = 0;
-  let answer = '';
+  // The answer's pieces, joined once at the end (a rope of one piece per token costs the GC).
+  const answerParts: string[] = [];
   let firstFinalTokenMs: number | undefined;
   let firstChunkMs: number | undefined;
   let emittedMessages = 0;
@@ -234,7 +235,7 @@ export async function viewStream(
       if (delta && channel) {
         if (channel === 'final') {
           firstFinalTokenMs ??= performance.now() - startedAt;
-          answer += delta;
+          answerParts.push(delta);
         }
         if (mode === 'text') writeDelta(channel, delta);
       }
@@ -316,7 +317,7 @@ export async function viewStream(
     usage,
     chunks,
     completionTokens,
-    answer,
+    answer: answerParts.join(''),
     messages: parser.messages,
     firstFinalTokenMs,
     firstChunkMs,
