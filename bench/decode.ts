@@ -174,7 +174,7 @@ async function checkDecode(stream: RecordedStream, env: NodeJS.ProcessEnv): Prom
 
 export async function benchDecode(opts: BenchOptions): Promise<Figure[]> {
   const chunks = opts.quick ? 3_000 : 100_000;
-  const rounds = opts.quick ? 2 : 7;
+  const rounds = opts.quick ? 2 : 5;
   const warmup = 1;
   const dir = tempDir('hh-bench-decode-');
   try {

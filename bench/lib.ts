@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The repository root (dist/bench/lib.js is two levels below it). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = join(ROOT, 'bin', 'harmony-hpke.js');
+/** The CLI under test; HARMONY_HPKE_BENCH_CLI points the start-up and decode figures at another build. */
+export const CLI = process.env['HARMONY_HPKE_BENCH_CLI'] ?? join(ROOT, 'bin', 'harmony-hpke.js');
 /** Compiled bench helpers (the peak-RSS probe, the router child) live next to this file. */
 export const BENCH_DIST = dirname(fileURLToPath(import.meta.url));
 
@@ -99,15 +100,22 @@ export async function alternate(
   const as: number[] = [];
   const bs: number[] = [];
   const ratios: number[] = [];
+  // With --expose-gc (npm run bench passes it), each sample starts from a collected heap, so the
+  // garbage one side leaves is not charged to the other.
+  const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
+  const first = async (f: () => Promise<number> | number) => {
+    collect();
+    return f();
+  };
   for (let round = 0; round < warmup + rounds; round += 1) {
     let sa: number;
     let sb: number;
     if (round % 2 === 0) {
-      sa = await a();
-      sb = await b();
+      sa = await first(a);
+      sb = await first(b);
     } else {
-      sb = await b();
-      sa = await a();
+      sb = await first(b);
+      sa = await first(a);
     }
     if (round < warmup) continue;
     as.push(sa);

@@ -8,7 +8,7 @@ import { encodeKeyConfigList, generateRouterKey, keyConfigOf } from '../src/hpke
 import { CLI, figure, median, relativeIqr, tempDir, timeOk, type BenchOptions, type Figure } from './lib.js';
 
 export async function benchStartup(opts: BenchOptions): Promise<Figure[]> {
-  const rounds = opts.quick ? 3 : 25;
+  const rounds = opts.quick ? 3 : 20;
   const warmup = opts.quick ? 1 : 3;
   const dir = tempDir('hh-bench-startup-');
   try {
