@@ -50,9 +50,11 @@ describe('precedence: flags > env > config profile > defaults', () => {
     const config = writeConfig('router-config.json', { default_profile: 'p', profiles: { p: { router: 'http://profile.example' } } });
     const withConfig = { HARMONY_HPKE_CONFIG: config };
     const withEnv = { ...withConfig, HARMONY_HPKE_ROUTER: 'http://env.example' };
-    expect(await envelopeUrl([], withConfig)).toBe('http://profile.example/v1/harmony/stream');
-    expect(await envelopeUrl([], withEnv)).toBe('http://env.example/v1/harmony/stream');
-    expect(await envelopeUrl(['--router', 'http://flag.example/base'], withEnv)).toBe('http://flag.example/base/v1/harmony/stream');
+    expect(await Promise.all([envelopeUrl([], withConfig), envelopeUrl([], withEnv), envelopeUrl(['--router', 'http://flag.example/base'], withEnv)])).toEqual([
+      'http://profile.example/v1/harmony/stream',
+      'http://env.example/v1/harmony/stream',
+      'http://flag.example/base/v1/harmony/stream',
+    ]);
   });
 
   it('model and max tokens, as the router saw them', async () => {
@@ -63,13 +65,15 @@ describe('precedence: flags > env > config profile > defaults', () => {
     const withConfig = { HARMONY_HPKE_CONFIG: config };
     const withEnv = { ...withConfig, HARMONY_HPKE_MODEL: 'env-model', HARMONY_HPKE_MAX_TOKENS: '4' };
 
-    const fromProfile = await askDone([], withConfig);
+    const [fromProfile, fromEnv, fromFlags, defaults] = await Promise.all([
+      askDone([], withConfig),
+      askDone([], withEnv),
+      askDone(['--model', 'flag-model', '--max-tokens', '3'], withEnv),
+      askDone(['--router', router.url], {}),
+    ]);
     expect(fromProfile).toMatchObject({ model: 'profile-model', finish: 'length', usage: { completion_tokens: 5 } });
-    const fromEnv = await askDone([], withEnv);
     expect(fromEnv).toMatchObject({ model: 'env-model', usage: { completion_tokens: 4 } });
-    const fromFlags = await askDone(['--model', 'flag-model', '--max-tokens', '3'], withEnv);
     expect(fromFlags).toMatchObject({ model: 'flag-model', usage: { completion_tokens: 3 } });
-    const defaults = await askDone(['--router', router.url], {});
     expect(defaults).toMatchObject({ model: 'gpt-oss-20b', finish: 'stop' });
   });
 
@@ -84,10 +88,13 @@ describe('precedence: flags > env > config profile > defaults', () => {
       const inspected = await runCli(['inspect', saved, '--json'], { env: sandbox.env });
       return /Reasoning: (\w+)/.exec((JSON.parse(inspected.stdout) as { rendered: string }).rendered)?.[1];
     };
-    expect(await render(['--profile', 'p'], {})).toBe('low');
-    expect(await render(['--profile', 'p'], { HARMONY_HPKE_REASONING_EFFORT: 'high' })).toBe('high');
-    expect(await render(['--profile', 'p', '--reasoning-effort', 'medium'], { HARMONY_HPKE_REASONING_EFFORT: 'high' })).toBe('medium');
-    expect(await render(['--router', router.url], {})).toBe('medium');
+    const efforts = await Promise.all([
+      render(['--profile', 'p'], {}),
+      render(['--profile', 'p'], { HARMONY_HPKE_REASONING_EFFORT: 'high' }),
+      render(['--profile', 'p', '--reasoning-effort', 'medium'], { HARMONY_HPKE_REASONING_EFFORT: 'high' }),
+      render(['--router', router.url], {}),
+    ]);
+    expect(efforts).toEqual(['low', 'high', 'medium', 'medium']);
   });
 
   it('key pin: a wrong pin in the profile refuses (4); the right one from env wins', async () => {
@@ -115,12 +122,15 @@ describe('precedence: flags > env > config profile > defaults', () => {
     mkdirSync(join(configHome, 'harmony-hpke'), { recursive: true });
     writeFileSync(join(configHome, 'harmony-hpke', 'config.json'), JSON.stringify(profiles));
     const env = { XDG_CONFIG_HOME: configHome };
-    expect(await envelopeUrl([], env)).toBe('http://a.example/v1/harmony/stream');
-    expect(await envelopeUrl([], { ...env, HARMONY_HPKE_PROFILE: 'b' })).toBe('http://b.example/v1/harmony/stream');
-    expect(await envelopeUrl(['--profile', 'c'], { ...env, HARMONY_HPKE_PROFILE: 'b' })).toBe('http://c.example/v1/harmony/stream');
     // --config names another file, whatever the default location holds.
     const other = writeConfig('other-config.json', { default_profile: 'x', profiles: { x: { router: 'http://x.example' } } });
-    expect(await envelopeUrl(['--config', other], env)).toBe('http://x.example/v1/harmony/stream');
+    const urls = await Promise.all([
+      envelopeUrl([], env),
+      envelopeUrl([], { ...env, HARMONY_HPKE_PROFILE: 'b' }),
+      envelopeUrl(['--profile', 'c'], { ...env, HARMONY_HPKE_PROFILE: 'b' }),
+      envelopeUrl(['--config', other], env),
+    ]);
+    expect(urls).toEqual(['a', 'b', 'c', 'x'].map((name) => `http://${name}.example/v1/harmony/stream`));
   });
 
   it('nothing configured anywhere: ask uses the embedded router and says so', async () => {

@@ -22,9 +22,8 @@ let router: RouterProcess;
 let askedChunks: Array<{ ids: number[]; text: string }>;
 
 async function inspect(path: string, ...extra: string[]): Promise<{ text: CliResult; json: Json }> {
-  const text = await runCli(['inspect', path, ...extra], { env });
+  const [text, json] = await Promise.all([runCli(['inspect', path, ...extra], { env }), runCli(['inspect', path, '--json', ...extra], { env })]);
   expect(text.code, text.stderr).toBe(0);
-  const json = await runCli(['inspect', path, '--json', ...extra], { env });
   expect(json.code, json.stderr).toBe(0);
   expect(json.stdout.trim().split('\n'), 'one JSON document').toHaveLength(1);
   return { text, json: JSON.parse(json.stdout) as Json };
