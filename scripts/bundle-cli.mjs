@@ -3,7 +3,8 @@
  * module it imports lazily) into dist/cli/ with esbuild, which bin/harmony-hpke.js loads. One file
  * per lazily loaded part instead of a hundred modules, so start-up pays for few module
  * resolutions (docs/performance.md). The library (dist/src) is not bundled; gpt-tokenizer stays
- * external (its ranks are required at run time, on first use).
+ * external (its ranks are required at run time, on first use). Also writes dist/ranks/, the rank
+ * table in V8's serialization format that the CLI reads instead (src/ranks-cache.ts).
  *
  * Rebuilding while CLI processes run (tests, a router) must not pull files from under them: chunk
  * names carry a content hash, so new chunks are written beside the old ones, main.js is replaced
@@ -13,6 +14,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } f
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { writeRanksCache } from '../dist/src/ranks-cache.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = join(root, 'dist', 'cli');
@@ -53,3 +55,5 @@ for (const name of readdirSync(outdir)) {
   const path = join(outdir, name);
   if (statSync(path).mtimeMs < hourAgo) rmSync(path, { force: true });
 }
+
+writeRanksCache();

@@ -20,7 +20,8 @@ import { HarmonyErrorCode, HarmonyParseError, UsageError } from './errors.js';
 import { BPE_RANK_COUNT, SpecialToken, SpecialTokenText, VOCAB_SIZE, allSpecialTokens, specialTokenId, specialTokenText } from './registry.js';
 import { checkUtf8, toWellFormed, utf8DecodeLossy, utf8DecodeValid, utf8Encode } from './utf8.js';
 
-type RawRanks = readonly (string | readonly number[])[];
+/** gpt-tokenizer's rank table: each rank's text, or its bytes where they are not UTF-8 on their own. */
+export type RawRanks = readonly (string | readonly number[])[];
 
 interface Ranks {
   readonly ranks: RawRanks;
@@ -55,15 +56,29 @@ const SPLIT_PATTERN = [
   String.raw`[${WS}]+`,
 ].join('|');
 
+let ranksSource: (() => RawRanks | undefined) | undefined;
+
+/**
+ * Lets an application supply gpt-tokenizer's rank table from a faster source than requiring its
+ * 2.4 MB module (the CLI reads a copy serialized at build time, see src/ranks-cache.ts). Consulted
+ * once, on first use; a source that returns undefined, or a table of the wrong size, falls back to
+ * the module.
+ */
+export function setRanksSource(source: () => RawRanks | undefined): void {
+  ranksSource = source;
+}
+
 function load(): Ranks {
   if (loaded) return loaded;
   const started = performance.now();
-  const require = createRequire(import.meta.url);
-  let ranks: RawRanks;
-  try {
-    ranks = (require('gpt-tokenizer/cjs/bpeRanks/o200k_base') as { default: RawRanks }).default;
-  } catch (error) {
-    throw ranksUnavailable(error);
+  let ranks: RawRanks | undefined = ranksSource?.();
+  if (ranks?.length !== BPE_RANK_COUNT) {
+    try {
+      const require = createRequire(import.meta.url);
+      ranks = (require('gpt-tokenizer/cjs/bpeRanks/o200k_base') as { default: RawRanks }).default;
+    } catch (error) {
+      throw ranksUnavailable(error);
+    }
   }
   if (ranks.length !== BPE_RANK_COUNT) {
     throw new InternalError(HarmonyErrorCode.RanksUnavailable, `gpt-tokenizer's o200k_base has ${ranks.length} ranks, expected ${BPE_RANK_COUNT}`);
