@@ -153,9 +153,14 @@ describe('exit codes', () => {
     const slow = await startRouter(['--engine-delay-ms', '150']);
     const child = spawnCli(['ask', 'What is 2+2?', '--router', slow.url, '--raw'], { env: sandbox.env });
     let seen = '';
+    let interrupted = false;
     child.stdout?.on('data', (part: Buffer) => {
       seen += part.toString();
-      if (seen.includes('Chunk 2:')) child.kill('SIGINT');
+      // One Ctrl-C: a second one, arriving after the CLI removed its handlers, would kill it outright.
+      if (!interrupted && seen.includes('Chunk 2:')) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
     });
     const result = await collect(child);
     expect(result.code).toBe(130);
