@@ -14,6 +14,7 @@ export const ExitCode = {
   HarmonyParse: 9,
   CheckFailed: 10,
   Interrupted: 130,
+  Terminated: 143,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -48,4 +49,5 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{ code: ExitCodeValue; meaning: stri
   { code: ExitCode.HarmonyParse, meaning: 'Harmony parse error in strict mode' },
   { code: ExitCode.CheckFailed, meaning: 'smoke: a check failed on a valid answer (it did not match --expect)' },
   { code: ExitCode.Interrupted, meaning: 'interrupted (Ctrl-C); what was printed is kept' },
+  { code: ExitCode.Terminated, meaning: 'terminated (SIGTERM); what was printed is kept' },
 ];

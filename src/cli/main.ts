@@ -13,8 +13,8 @@ import type { Terminal } from './output.js';
 import { buildProgram } from './program.js';
 
 export class InterruptedError extends Error {
-  constructor() {
-    super('interrupted');
+  constructor(readonly signal: NodeJS.Signals = 'SIGINT') {
+    super(signal === 'SIGTERM' ? 'terminated' : 'interrupted');
   }
 }
 
@@ -36,9 +36,8 @@ export function reportError(terminal: Terminal, error: unknown, debug: boolean):
     terminal.error(`${message} (see --help)`, commanderCode(error.code));
     return ExitCode.Usage;
   }
-  if (error instanceof InterruptedError || (error instanceof Error && error.name === 'AbortError')) {
-    return ExitCode.Interrupted;
-  }
+  if (error instanceof InterruptedError) return error.signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;
+  if (error instanceof Error && error.name === 'AbortError') return ExitCode.Interrupted;
   if (error instanceof HarmonyHpkeError) {
     terminal.error(oneLine(error.message), error.code);
     if (debug && error.stack) terminal.writeErr(`${error.stack}\n`);
@@ -77,8 +76,8 @@ export async function main(argv: string[]): Promise<void> {
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts += 1;
-    if (interrupts > 1) process.exit(signal === 'SIGINT' ? ExitCode.Interrupted : 143);
-    controller.abort(new InterruptedError());
+    if (interrupts > 1) process.exit(signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted);
+    controller.abort(new InterruptedError(signal));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -168,9 +168,27 @@ describe('exit codes', () => {
     expect(errorLines(result.stderr)).toEqual([]);
   });
 
+  it('143 when terminated (SIGTERM), keeping what was printed', async () => {
+    const slow = await startRouter(['--engine-delay-ms', '150']);
+    const child = spawnCli(['ask', 'What is 2+2?', '--router', slow.url, '--raw'], { env: sandbox.env });
+    let seen = '';
+    let terminated = false;
+    child.stdout?.on('data', (part: Buffer) => {
+      seen += part.toString();
+      if (!terminated && seen.includes('Chunk 2:')) {
+        terminated = true;
+        child.kill('SIGTERM');
+      }
+    });
+    const result = await collect(child);
+    expect(result.code).toBe(143);
+    expect(result.stdout).toMatch(/^Chunk 1: '<\|channel\|>'\nChunk 2: /);
+    expect(errorLines(result.stderr)).toEqual([]);
+  });
+
   it('help exit-codes lists every code', async () => {
     const result = await runCli(['help', 'exit-codes'], { env: sandbox.env });
     expect(result.code).toBe(0);
-    for (const code of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 130]) expect(result.stdout).toMatch(new RegExp(`^\\s+${code}  `, 'm'));
+    for (const code of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 130, 143]) expect(result.stdout).toMatch(new RegExp(`^\\s+${code}  `, 'm'));
   });
 });
