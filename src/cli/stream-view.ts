@@ -31,6 +31,8 @@ export interface MessageRecord {
 }
 
 export interface StreamOutcome {
+  /** The verified hpke event's response nonce (recorded in the session file afterwards). */
+  readonly responseNonce: Uint8Array | undefined;
   readonly rid: string | undefined;
   readonly model: string | undefined;
   readonly finish: string | undefined;
@@ -59,17 +61,6 @@ export function messageRecord(message: Message): MessageRecord {
     content_type: message.contentType ?? null,
     text: messageText(message),
   };
-}
-
-/** Passes decoded events through, telling `onNonce` the response nonce of the stream's hpke event. */
-export async function* noteResponseNonce(
-  events: AsyncIterable<DecodedEvent>,
-  onNonce: (nonce: Uint8Array) => void,
-): AsyncGenerator<DecodedEvent> {
-  for await (const event of events) {
-    if (event.type === 'header') onNonce(event.header.nonce);
-    yield event;
-  }
 }
 
 /** Records the decoded response in its session file; a failure to do so is a warning, not an error. */
@@ -136,12 +127,13 @@ class StdoutBatch {
 }
 
 /**
- * Consumes decoded events, prints them, and returns the outcome. Throws the decoder's typed errors
+ * Consumes decoded events (in batches, as decryptStreamBatches yields them), prints them, and
+ * returns the outcome. Throws the decoder's typed errors
  * (integrity, truncation), a RouterError for an authenticated `error` chunk, and a
  * HarmonyParseError in strict mode; whatever was printed before stays printed.
  */
 export async function viewStream(
-  events: AsyncIterable<DecodedEvent>,
+  batches: AsyncIterable<readonly DecodedEvent[]>,
   terminal: Terminal,
   options: ViewOptions,
   startedAt: number = performance.now(),
@@ -178,6 +170,7 @@ export async function viewStream(
     terminal.warn(message);
   };
 
+  let responseNonce: Uint8Array | undefined;
   let rid: string | undefined;
   let model: string | undefined;
   let finish: string | undefined;
@@ -253,7 +246,11 @@ export async function viewStream(
   };
 
   try {
-    for await (const event of events) {
+    for await (const batch of batches) for (const event of batch) {
+      if (event.type === 'header') {
+        responseNonce = event.header.nonce;
+        continue;
+      }
       if (event.type === 'diagnostic') {
         warn(`untrusted plaintext from the router (not part of the verified answer): ${event.text.slice(0, 200)}`);
         continue;
@@ -311,6 +308,7 @@ export async function viewStream(
   }
 
   return {
+    responseNonce,
     rid,
     model,
     finish,

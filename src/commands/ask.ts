@@ -1,12 +1,12 @@
 /** `harmony-hpke ask`: build, seal, send, decrypt and stream the answer, all in one. */
 import { Conversation, Message } from '../harmony/index.js';
-import { decryptStream } from '../sse/index.js';
+import { decryptStreamBatches } from '../sse/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { readPrompt } from '../cli/input.js';
 import { Terminal } from '../cli/output.js';
 import type { ShownChannel } from '../cli/program.js';
-import { doneRecord, noteResponseNonce, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
+import { doneRecord, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { exchange } from '../client/exchange.js';
 import { writeUserFile } from '../client/fs-atomic.js';
@@ -92,12 +92,10 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
     });
     spinner.stop();
     terminal.detail(`response headers after ${result.response.headersMs.toFixed(0)} ms`);
-    let nonce: Uint8Array | undefined;
-    const events = noteResponseNonce(decryptStream(result.response.body, result.session), (seen) => {
-      nonce = seen;
-    });
-    const outcome = await viewStream(events, terminal, options, result.startedAt);
-    if (nonce && options.session) await rememberResponse(terminal, options.session, result.session, nonce);
+    const outcome = await viewStream(decryptStreamBatches(result.response.body, result.session), terminal, options, result.startedAt);
+    if (outcome.responseNonce && options.session) {
+      await rememberResponse(terminal, options.session, result.session, outcome.responseNonce);
+    }
     if (options.json) terminal.jsonLine(doneRecord(outcome));
     terminal.detail(timingLine(outcome, result.response.firstByteMs()));
     if (options.save) {

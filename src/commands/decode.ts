@@ -1,5 +1,5 @@
 /** `harmony-hpke decode`: verify and decrypt a saved or piped SSE response, printing it like ask. */
-import { decryptStream, sessionOpensStream } from '../sse/index.js';
+import { decryptStreamBatches, sessionOpensStream } from '../sse/index.js';
 import type { Session } from '../hpke/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
@@ -7,7 +7,7 @@ import { openInput } from '../cli/input.js';
 import { Terminal } from '../cli/output.js';
 import type { ShownChannel } from '../cli/program.js';
 import { reportStreamError } from '../cli/report.js';
-import { doneRecord, noteResponseNonce, rememberResponse, viewStream } from '../cli/stream-view.js';
+import { doneRecord, rememberResponse, viewStream } from '../cli/stream-view.js';
 import { listStoredSessions, readSession } from '../client/session-store.js';
 import { IntegrityError, TruncatedError } from '../errors.js';
 import { readStreamHead } from '../client/stream-head.js';
@@ -59,13 +59,10 @@ export async function run(ctx: CliContext, streamArg: string | undefined, option
       terminal.debug(`using session ${stored.path}`);
       source = stream;
     }
-    let nonce: Uint8Array | undefined;
-    const events = noteResponseNonce(decryptStream(source, stored.session, { buffer: options.buffer ?? false }), (seen) => {
-      nonce = seen;
-    });
+    const events = decryptStreamBatches(source, stored.session, { buffer: options.buffer ?? false });
     const outcome = await viewStream(events, terminal, options);
     // Remember which response this session decoded, so a different second response is detected.
-    if (nonce) await rememberResponse(terminal, stored.path, stored.session, nonce);
+    if (outcome.responseNonce) await rememberResponse(terminal, stored.path, stored.session, outcome.responseNonce);
     if (options.json) terminal.jsonLine(doneRecord(outcome));
     return ExitCode.Ok;
   } catch (error) {

@@ -1,13 +1,13 @@
 /** `harmony-hpke send`: POST an envelope; print the raw SSE response unchanged, or decode it (--decode). */
 import { Buffer } from 'node:buffer';
-import { decryptStream } from '../sse/index.js';
+import { decryptStreamBatches } from '../sse/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { readInputFile } from '../cli/input.js';
 import { Terminal } from '../cli/output.js';
 import type { ShownChannel } from '../cli/program.js';
 import { reportStreamError } from '../cli/report.js';
-import { doneRecord, noteResponseNonce, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
+import { doneRecord, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
 import { DEFAULT_RETRY, sendWithRetry } from '../client/http.js';
 import { parseEnvelope } from '../client/request.js';
 import { readSession } from '../client/session-store.js';
@@ -84,12 +84,9 @@ export async function run(ctx: CliContext, envelopeArg: string | undefined, opti
       for await (const part of response.body) ctx.stdout.write(part);
       return ExitCode.Ok;
     }
-    let nonce: Uint8Array | undefined;
-    const events = noteResponseNonce(decryptStream(response.body, session, { buffer: options.buffer ?? false }), (seen) => {
-      nonce = seen;
-    });
+    const events = decryptStreamBatches(response.body, session, { buffer: options.buffer ?? false });
     const outcome = await viewStream(events, terminal, options, startedAt);
-    if (nonce && sessionPath) await rememberResponse(terminal, sessionPath, session, nonce);
+    if (outcome.responseNonce && sessionPath) await rememberResponse(terminal, sessionPath, session, outcome.responseNonce);
     if (options.json) terminal.jsonLine(doneRecord(outcome));
     terminal.detail(timingLine(outcome, response.firstByteMs()));
     return ExitCode.Ok;

@@ -3,7 +3,7 @@
  * pin), sends each canary prompt, verifies the stream end to end (authenticated final, strict
  * Harmony, a final channel, optional regex), reports timings; exits with the first failure's code.
  */
-import { decryptStream } from '../sse/index.js';
+import { decryptStreamBatches } from '../sse/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode, exitCodeForFamily } from '../cli/exit-codes.js';
 import { Terminal, type OutputStream } from '../cli/output.js';
@@ -131,7 +131,7 @@ export async function run(ctx: CliContext, options: SmokeOptions): Promise<numbe
         const payload = buildPayload(conversation, { ...settings, maxTokens: options.maxTokens ?? settings.maxTokens });
         const result = await exchange({ router, keysFile: settings.keysFile, keyPin: settings.keyPin, env: ctx.env, payload, timeouts, signal: ctx.signal });
         const silent = new Terminal({ stdout: SINK, stderr: SINK, env: {} });
-        const outcome = await viewStream(decryptStream(result.response.body, result.session), silent, { strict: true, show: ['final'] }, started);
+        const outcome = await viewStream(decryptStreamBatches(result.response.body, result.session), silent, { strict: true, show: ['final'] }, started);
         if (!outcome.messages.some((message) => message.channel === 'final')) {
           throw new HarmonyParseError('NO_FINAL_CHANNEL', 'the answer has no final channel message');
         }
