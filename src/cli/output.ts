@@ -73,6 +73,27 @@ function noteWrite(stream: OutputStream, text: string): void {
   if (visible.length > 0) midLine.set(stream, !visible.endsWith('\n'));
 }
 
+/** The global flags a command's Terminal honours. */
+export interface TerminalFlags {
+  readonly quiet?: boolean | undefined;
+  readonly verbose?: boolean | undefined;
+  readonly debug?: boolean | undefined;
+  readonly json?: boolean | undefined;
+}
+
+/** A command's Terminal: its streams and environment, and the flags it was given. */
+export function terminalFor(io: Pick<TerminalOptions, 'stdout' | 'stderr' | 'env'>, flags: TerminalFlags = {}): Terminal {
+  return new Terminal({
+    stdout: io.stdout,
+    stderr: io.stderr,
+    env: io.env,
+    quiet: flags.quiet ?? false,
+    verbose: flags.verbose ?? false,
+    debug: flags.debug ?? false,
+    json: flags.json ?? false,
+  });
+}
+
 export class Terminal {
   readonly out: ChalkInstance;
   readonly err: ChalkInstance;

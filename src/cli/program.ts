@@ -60,6 +60,45 @@ function showList(value: string): ShownChannel[] {
   return parts as ShownChannel[];
 }
 
+/** What commander hands a command for each group of options below (optsWithGlobals). */
+export interface GlobalOptions {
+  readonly debug?: boolean;
+  readonly verbose?: boolean;
+  readonly quiet?: boolean;
+  readonly profile?: string;
+  readonly config?: string;
+}
+
+export interface RouterFlagOptions {
+  readonly router?: string;
+  readonly keys?: string;
+  readonly keyPin?: string;
+}
+
+export interface ConversationOptions {
+  readonly system?: string;
+  readonly developer?: string;
+  readonly reasoningEffort?: 'low' | 'medium' | 'high';
+  readonly maxTokens?: number;
+  readonly temperature?: number;
+  readonly model?: string;
+  readonly conversation?: string;
+}
+
+export interface TimeoutOptions {
+  readonly connectTimeout?: number;
+  readonly timeout?: number;
+  readonly idleTimeout?: number;
+}
+
+export interface DisplayOptions {
+  readonly show?: ShownChannel[];
+  readonly hideAnalysis?: boolean;
+  readonly raw?: boolean;
+  readonly json?: boolean;
+  readonly strict?: boolean;
+}
+
 function addRouterOptions(command: Command): Command {
   return command
     .option('--router <url>', 'router base URL (env HARMONY_HPKE_ROUTER)')

@@ -4,8 +4,7 @@ import { decryptStreamBatches } from '../sse/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { readPrompt } from '../cli/input.js';
-import { Terminal } from '../cli/output.js';
-import type { ShownChannel } from '../cli/program.js';
+import { terminalFor } from '../cli/output.js';
 import { doneRecord, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { exchange } from '../client/exchange.js';
@@ -13,46 +12,16 @@ import { writeUserFile } from '../client/fs-atomic.js';
 import { buildConversation, buildPayload } from '../client/request.js';
 import { startEmbeddedRouter } from '../client/embedded-router.js';
 import { reportStreamError } from '../cli/report.js';
+import type { ConversationOptions, DisplayOptions, GlobalOptions, RouterFlagOptions, TimeoutOptions } from '../cli/program.js';
 
-export interface AskOptions {
-  readonly router?: string;
-  readonly keys?: string;
-  readonly keyPin?: string;
-  readonly system?: string;
-  readonly developer?: string;
-  readonly reasoningEffort?: 'low' | 'medium' | 'high';
-  readonly maxTokens?: number;
-  readonly temperature?: number;
-  readonly model?: string;
-  readonly conversation?: string;
+export interface AskOptions extends GlobalOptions, RouterFlagOptions, ConversationOptions, TimeoutOptions, DisplayOptions {
   readonly save?: string;
   readonly session?: string;
   readonly local?: boolean;
-  readonly show?: ShownChannel[];
-  readonly hideAnalysis?: boolean;
-  readonly raw?: boolean;
-  readonly json?: boolean;
-  readonly strict?: boolean;
-  readonly connectTimeout?: number;
-  readonly timeout?: number;
-  readonly idleTimeout?: number;
-  readonly profile?: string;
-  readonly config?: string;
-  readonly quiet?: boolean;
-  readonly verbose?: boolean;
-  readonly debug?: boolean;
 }
 
 export async function run(ctx: CliContext, promptArg: string | undefined, options: AskOptions): Promise<number> {
-  const terminal = new Terminal({
-    stdout: ctx.stdout,
-    stderr: ctx.stderr,
-    env: ctx.env,
-    quiet: options.quiet ?? false,
-    verbose: options.verbose ?? false,
-    debug: options.debug ?? false,
-    json: options.json ?? false,
-  });
+  const terminal = terminalFor(ctx, options);
   const settings = await resolveRouterSettings(options, ctx.env);
   const prompt = await readPrompt(ctx, promptArg);
   const conversation = await buildConversation({

@@ -2,36 +2,23 @@
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { readPrompt } from '../cli/input.js';
-import { Terminal } from '../cli/output.js';
+import { terminalFor } from '../cli/output.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { writeUserFile } from '../client/fs-atomic.js';
 import { resolveRouterKey } from '../client/keys.js';
 import { buildConversation, buildPayload, curlCommand, sealForRouter, toEnvelope } from '../client/request.js';
 import { defaultSessionPath, storeSession } from '../client/session-store.js';
 import { UsageError } from '../errors.js';
+import type { ConversationOptions, GlobalOptions, RouterFlagOptions } from '../cli/program.js';
 
-export interface CreateRequestOptions {
-  readonly router?: string;
-  readonly keys?: string;
-  readonly keyPin?: string;
-  readonly system?: string;
-  readonly developer?: string;
-  readonly reasoningEffort?: 'low' | 'medium' | 'high';
-  readonly maxTokens?: number;
-  readonly temperature?: number;
-  readonly model?: string;
-  readonly conversation?: string;
+export interface CreateRequestOptions extends GlobalOptions, RouterFlagOptions, ConversationOptions {
   readonly session?: string;
   readonly bodyOut?: string;
   readonly curl?: boolean;
-  readonly profile?: string;
-  readonly config?: string;
-  readonly quiet?: boolean;
-  readonly debug?: boolean;
 }
 
 export async function run(ctx: CliContext, promptArg: string | undefined, options: CreateRequestOptions): Promise<number> {
-  const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, quiet: options.quiet ?? false, debug: options.debug ?? false });
+  const terminal = terminalFor(ctx, options);
   const settings = await resolveRouterSettings(options, ctx.env);
   if (settings.router === undefined) {
     throw new UsageError('NO_ROUTER', 'no router: pass --router URL or set HARMONY_HPKE_ROUTER (or a config profile)');

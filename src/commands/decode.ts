@@ -4,25 +4,17 @@ import type { Session } from '../hpke/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { openInput } from '../cli/input.js';
-import { Terminal } from '../cli/output.js';
-import type { ShownChannel } from '../cli/program.js';
+import { terminalFor } from '../cli/output.js';
 import { reportStreamError } from '../cli/report.js';
 import { doneRecord, rememberResponse, viewStream } from '../cli/stream-view.js';
 import { listStoredSessions, readSession } from '../client/session-store.js';
 import { IntegrityError, TruncatedError } from '../errors.js';
 import { readStreamHead } from '../client/stream-head.js';
+import type { DisplayOptions, GlobalOptions } from '../cli/program.js';
 
-export interface DecodeOptions {
+export interface DecodeOptions extends GlobalOptions, DisplayOptions {
   readonly session?: string;
   readonly buffer?: boolean;
-  readonly show?: ShownChannel[];
-  readonly hideAnalysis?: boolean;
-  readonly raw?: boolean;
-  readonly json?: boolean;
-  readonly strict?: boolean;
-  readonly quiet?: boolean;
-  readonly verbose?: boolean;
-  readonly debug?: boolean;
 }
 
 /** Finds the stored session whose keys open this stream's first chunk. */
@@ -37,15 +29,7 @@ async function discoverSession(ctx: CliContext, head: string): Promise<{ path: s
 }
 
 export async function run(ctx: CliContext, streamArg: string | undefined, options: DecodeOptions): Promise<number> {
-  const terminal = new Terminal({
-    stdout: ctx.stdout,
-    stderr: ctx.stderr,
-    env: ctx.env,
-    quiet: options.quiet ?? false,
-    verbose: options.verbose ?? false,
-    debug: options.debug ?? false,
-    json: options.json ?? false,
-  });
+  const terminal = terminalFor(ctx, options);
   try {
     let stored: { path: string; session: Session };
     let source: AsyncIterable<Uint8Array | string>;

@@ -21,7 +21,7 @@ import { Conversation, loadHarmonyEncoding, Role } from '../harmony/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { readInputFile } from '../cli/input.js';
-import { Terminal } from '../cli/output.js';
+import { terminalFor, type Terminal } from '../cli/output.js';
 import { messageRecord } from '../cli/stream-view.js';
 import { readSession } from '../client/session-store.js';
 import { HarmonyHpkeError, UsageError } from '../errors.js';
@@ -231,7 +231,7 @@ function printReport(terminal: Terminal, report: Report, indent = ''): void {
 }
 
 export async function run(ctx: CliContext, fileArg: string | undefined, options: InspectOptions): Promise<number> {
-  const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, json: options.json ?? false });
+  const terminal = terminalFor(ctx, options);
   const input = await readInputFile(ctx, fileArg, 'file');
   const report = await identify(input.bytes, options);
   if (options.json) terminal.jsonLine(report);

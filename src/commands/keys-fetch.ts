@@ -2,7 +2,7 @@
 import { publicKeyFingerprint } from '../hpke/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
-import { Terminal } from '../cli/output.js';
+import { terminalFor } from '../cli/output.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { writeUserFile } from '../client/fs-atomic.js';
 import { resolveRouterKey } from '../client/keys.js';
@@ -12,7 +12,7 @@ export async function run(
   ctx: CliContext,
   options: { router?: string; keyPin?: string; out?: string; json?: boolean; connectTimeout?: number; timeout?: number; profile?: string; config?: string },
 ): Promise<number> {
-  const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
+  const terminal = terminalFor(ctx, options);
   const settings = await resolveRouterSettings(options, ctx.env);
   if (settings.router === undefined) throw new UsageError('NO_ROUTER', 'no router: pass --router URL');
   const selected = await resolveRouterKey({

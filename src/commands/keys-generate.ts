@@ -2,7 +2,7 @@
 import { generateRouterKey, publicKeyFingerprint } from '../hpke/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
-import { Terminal } from '../cli/output.js';
+import { terminalFor } from '../cli/output.js';
 import { writeRouterKeyFile } from '../router/key-file.js';
 import { UsageError } from '../errors.js';
 
@@ -13,7 +13,7 @@ export async function run(
   if (options.keyId !== undefined && options.keyId > 255) {
     throw new UsageError('USAGE_KEY_ID', '--key-id must be between 0 and 255');
   }
-  const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
+  const terminal = terminalFor(ctx, options);
   const key = await generateRouterKey(options.keyId !== undefined ? { keyId: options.keyId } : {});
   await writeRouterKeyFile(options.out, key, options.force ?? false);
   const fingerprint = publicKeyFingerprint(key.publicKey);

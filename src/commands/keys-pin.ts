@@ -2,7 +2,7 @@
 import { parseKeyPin } from '../hpke/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
-import { Terminal } from '../cli/output.js';
+import { terminalFor } from '../cli/output.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { fetchKeyConfigs, chooseKey, pinStoreKey, readPinStore, writePinStore } from '../client/keys.js';
 import { UsageError } from '../errors.js';
@@ -11,7 +11,7 @@ export async function run(
   ctx: CliContext,
   options: { router?: string; fingerprint?: string; remove?: boolean; list?: boolean; json?: boolean; connectTimeout?: number; timeout?: number; profile?: string; config?: string },
 ): Promise<number> {
-  const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
+  const terminal = terminalFor(ctx, options);
   const pins = await readPinStore(ctx.env);
   if (options.list) {
     if (options.json) terminal.jsonLine({ pins });

@@ -3,13 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { encodeKeyConfigList, keyConfigOf, parseKeyConfigList, publicKeyFingerprint, keyConfigSha256, type KeyConfig } from '../hpke/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
-import { Terminal } from '../cli/output.js';
+import { terminalFor } from '../cli/output.js';
 import { writeUserFile } from '../client/fs-atomic.js';
 import { readRouterKeyFile } from '../router/key-file.js';
 import { UsageError } from '../errors.js';
 
 export async function run(ctx: CliContext, file: string, options: { json?: boolean; configOut?: string }): Promise<number> {
-  const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env });
+  const terminal = terminalFor(ctx, options);
   let head: Buffer;
   try {
     head = await readFile(file);

@@ -4,43 +4,24 @@ import { decryptStreamBatches } from '../sse/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { readInputFile } from '../cli/input.js';
-import { Terminal } from '../cli/output.js';
-import type { ShownChannel } from '../cli/program.js';
+import { terminalFor } from '../cli/output.js';
 import { reportStreamError } from '../cli/report.js';
 import { doneRecord, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
 import { DEFAULT_RETRY, sendWithRetry } from '../client/http.js';
 import { parseEnvelope } from '../client/request.js';
 import { readSession } from '../client/session-store.js';
 import { KeyError, UsageError } from '../errors.js';
+import type { DisplayOptions, GlobalOptions, TimeoutOptions } from '../cli/program.js';
 
-export interface SendOptions {
+export interface SendOptions extends GlobalOptions, TimeoutOptions, DisplayOptions {
   readonly decode?: boolean;
   readonly session?: string;
   readonly buffer?: boolean;
   readonly retries?: number;
-  readonly connectTimeout?: number;
-  readonly timeout?: number;
-  readonly idleTimeout?: number;
-  readonly show?: ShownChannel[];
-  readonly hideAnalysis?: boolean;
-  readonly raw?: boolean;
-  readonly json?: boolean;
-  readonly strict?: boolean;
-  readonly quiet?: boolean;
-  readonly verbose?: boolean;
-  readonly debug?: boolean;
 }
 
 export async function run(ctx: CliContext, envelopeArg: string | undefined, options: SendOptions): Promise<number> {
-  const terminal = new Terminal({
-    stdout: ctx.stdout,
-    stderr: ctx.stderr,
-    env: ctx.env,
-    quiet: options.quiet ?? false,
-    verbose: options.verbose ?? false,
-    debug: options.debug ?? false,
-    json: options.json ?? false,
-  });
+  const terminal = terminalFor(ctx, options);
   const decode = options.decode ?? false;
   // A flag mistake is reported before any input is read.
   if (!decode && (options.raw || options.json || options.show || options.buffer)) {

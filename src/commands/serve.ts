@@ -3,7 +3,7 @@ import { generateRouterKey, type RouterKey } from '../hpke/index.js';
 import { UsageError } from '../errors.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
-import { Terminal } from '../cli/output.js';
+import { terminalFor } from '../cli/output.js';
 import { writeFileAtomic } from '../client/fs-atomic.js';
 import { readRouterKeyFile } from '../router/key-file.js';
 import { createEchoEngine } from '../router/engines/echo.js';
@@ -79,7 +79,7 @@ function formatLog(record: RequestLog, format: 'text' | 'json'): string {
 }
 
 export async function run(ctx: CliContext, options: ServeOptions): Promise<number> {
-  const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, quiet: options.quiet ?? false });
+  const terminal = terminalFor(ctx, options);
   const keyFiles = options.key ?? [];
   const keys: RouterKey[] = [];
   for (const file of keyFiles) keys.push(await readRouterKeyFile(file));

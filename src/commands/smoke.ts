@@ -6,7 +6,7 @@
 import { decryptStreamBatches } from '../sse/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode, exitCodeForFamily } from '../cli/exit-codes.js';
-import { Terminal, type OutputStream } from '../cli/output.js';
+import { Terminal, terminalFor, type OutputStream } from '../cli/output.js';
 import { viewStream } from '../cli/stream-view.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { exchange } from '../client/exchange.js';
@@ -14,22 +14,14 @@ import { writeUserFile } from '../client/fs-atomic.js';
 import { resolveRouterKey } from '../client/keys.js';
 import { buildConversation, buildPayload } from '../client/request.js';
 import { CheckFailedError, HarmonyHpkeError, HarmonyParseError, UsageError } from '../errors.js';
+import type { GlobalOptions, RouterFlagOptions, TimeoutOptions } from '../cli/program.js';
 
-export interface SmokeOptions {
-  readonly router?: string;
-  readonly keys?: string;
-  readonly keyPin?: string;
+export interface SmokeOptions extends GlobalOptions, RouterFlagOptions, TimeoutOptions {
   readonly prompt?: string[];
   readonly expect?: string;
   readonly maxTokens?: number;
   readonly junit?: string;
   readonly json?: boolean;
-  readonly connectTimeout?: number;
-  readonly timeout?: number;
-  readonly idleTimeout?: number;
-  readonly profile?: string;
-  readonly config?: string;
-  readonly quiet?: boolean;
 }
 
 interface CaseResult {
@@ -75,7 +67,7 @@ export function junitXml(router: string, results: readonly CaseResult[]): string
 }
 
 export async function run(ctx: CliContext, options: SmokeOptions): Promise<number> {
-  const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, json: options.json ?? false });
+  const terminal = terminalFor(ctx, options);
   const settings = await resolveRouterSettings(options, ctx.env);
   if (settings.router === undefined) throw new UsageError('NO_ROUTER', 'smoke needs --router URL (or HARMONY_HPKE_ROUTER)');
   const router = settings.router;
