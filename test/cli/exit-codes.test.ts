@@ -149,39 +149,24 @@ describe('exit codes', () => {
     expect(done).toMatchObject({ type: 'done', finish: 'stop' });
   });
 
-  it('130 when interrupted, keeping what was printed', async () => {
+  it.each([
+    ['SIGINT', 130, 'interrupted (Ctrl-C)'],
+    ['SIGTERM', 143, 'terminated'],
+  ] as const)('%s: exit %i when %s, keeping what was printed', async (signal, code, _meaning) => {
     const slow = await startRouter(['--engine-delay-ms', '150']);
     const child = spawnCli(['ask', 'What is 2+2?', '--router', slow.url, '--raw'], { env: sandbox.env });
     let seen = '';
-    let interrupted = false;
+    let sent = false;
     child.stdout?.on('data', (part: Buffer) => {
       seen += part.toString();
-      // One Ctrl-C: a second one, arriving after the CLI removed its handlers, would kill it outright.
-      if (!interrupted && seen.includes('Chunk 2:')) {
-        interrupted = true;
-        child.kill('SIGINT');
+      // One signal: a second one, arriving after the CLI removed its handlers, would kill it outright.
+      if (!sent && seen.includes('Chunk 2:')) {
+        sent = true;
+        child.kill(signal);
       }
     });
     const result = await collect(child);
-    expect(result.code).toBe(130);
-    expect(result.stdout).toMatch(/^Chunk 1: '<\|channel\|>'\nChunk 2: /);
-    expect(errorLines(result.stderr)).toEqual([]);
-  });
-
-  it('143 when terminated (SIGTERM), keeping what was printed', async () => {
-    const slow = await startRouter(['--engine-delay-ms', '150']);
-    const child = spawnCli(['ask', 'What is 2+2?', '--router', slow.url, '--raw'], { env: sandbox.env });
-    let seen = '';
-    let terminated = false;
-    child.stdout?.on('data', (part: Buffer) => {
-      seen += part.toString();
-      if (!terminated && seen.includes('Chunk 2:')) {
-        terminated = true;
-        child.kill('SIGTERM');
-      }
-    });
-    const result = await collect(child);
-    expect(result.code).toBe(143);
+    expect(result.code).toBe(code);
     expect(result.stdout).toMatch(/^Chunk 1: '<\|channel\|>'\nChunk 2: /);
     expect(errorLines(result.stderr)).toEqual([]);
   });
