@@ -17,8 +17,10 @@ import {
   newRequestId,
   newSession,
   parseKeyConfigList,
+  REQUEST_MEDIA_TYPE,
   sealRequest,
   selectKeyConfig,
+  STREAM_PATH,
   type KeyConfig,
   type RequestPayload,
   type Session,
@@ -26,8 +28,6 @@ import {
 import { decryptStream } from '../src/sse/index.js';
 import { alternate, BENCH_DIST, figure, median, percentile, relativeIqr, syntheticText, timeChild, type BenchOptions, type Figure } from './lib.js';
 
-const REQUEST_MEDIA_TYPE = 'application/harmony-hpke-req';
-const STREAM_PATH = '/v1/harmony/stream';
 /** `event: chunk` or `event: final` (14 characters each). */
 const EVENT_LINE = /\nevent: (?:chunk|final)\n/g;
 

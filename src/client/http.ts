@@ -5,6 +5,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { IntegrityError, KeyError, NetworkError, RouterRefusedError, UsageError } from '../errors.js';
+import { OHTTP_KEY_PROBLEM_TYPE, REPLAY_PROBLEM_TYPE } from '../hpke/http-names.js';
 
 export interface Timeouts {
   /** Connect and receive response headers. */
@@ -37,8 +38,6 @@ export interface HttpResponse {
   close(): void;
 }
 
-export const PROBLEM_OHTTP_KEY = 'https://iana.org/assignments/http-problem-types#ohttp-key';
-export const PROBLEM_REPLAY = 'urn:harmony-hpke:error:replay';
 
 export function parseUrl(url: string): URL {
   let parsed: URL;
@@ -236,10 +235,10 @@ function sanitize(text: string): string {
 /** Turns a non-2xx answer into the typed error the CLI maps to an exit code. */
 export function refusalError(status: number, problem: Problem | undefined): Error {
   const what = problem ? sanitize(problem.detail ?? problem.title ?? problem.type) : `HTTP ${status}`;
-  if (problem?.type === PROBLEM_OHTTP_KEY) {
+  if (problem?.type === OHTTP_KEY_PROBLEM_TYPE) {
     return new KeyError('ROUTER_KEY_REJECTED', `the router rejected the request key (${what})`);
   }
-  if (problem?.type === PROBLEM_REPLAY) {
+  if (problem?.type === REPLAY_PROBLEM_TYPE) {
     return new IntegrityError('REPLAY_REFUSED', `the router refused the request as a replay (${what})`);
   }
   return new RouterRefusedError(

@@ -11,6 +11,8 @@ import {
   keyConfigOf,
   isSupportedSuite,
   publicKeyFingerprint,
+  KEYS_PATH,
+  OHTTP_KEYS_MEDIA_TYPE,
   type KeyConfig,
 } from '../hpke/index.js';
 import { KeyError, UsageError } from '../errors.js';
@@ -19,8 +21,7 @@ import { parseUrl, readAll, routerUrl, sendWithRetry, type Timeouts } from './ht
 import { writeUserFile } from './fs-atomic.js';
 import { pinsFile } from './paths.js';
 
-export const KEYS_PATH = '/.well-known/hpke-keys';
-export const OHTTP_KEYS_MEDIA_TYPE = 'application/ohttp-keys';
+export { KEYS_PATH, OHTTP_KEYS_MEDIA_TYPE };
 
 export interface KeySource {
   readonly configs: KeyConfig[];

@@ -8,6 +8,9 @@ import {
   keyConfigSha256,
   newRequestId,
   sealRequest,
+  EVENT_STREAM_MEDIA_TYPE,
+  REQUEST_MEDIA_TYPE,
+  STREAM_PATH,
   type RequestPayload,
   type Session,
 } from '../hpke/index.js';
@@ -16,8 +19,7 @@ import { UsageError } from '../errors.js';
 import { routerUrl } from './http.js';
 import type { SelectedKey } from './keys.js';
 
-export const STREAM_PATH = '/v1/harmony/stream';
-export const REQUEST_MEDIA_TYPE = 'application/harmony-hpke-req';
+export { REQUEST_MEDIA_TYPE, STREAM_PATH };
 
 export interface ConversationInputs {
   readonly prompt?: string | undefined;
@@ -145,7 +147,7 @@ export async function sealForRouter(router: string, key: SelectedKey, payload: R
     body: sealed.body,
     session,
     url: routerUrl(router, STREAM_PATH),
-    headers: { 'content-type': REQUEST_MEDIA_TYPE, accept: 'text/event-stream' },
+    headers: { 'content-type': REQUEST_MEDIA_TYPE, accept: EVENT_STREAM_MEDIA_TYPE },
   };
 }
 

@@ -98,9 +98,6 @@ export const REQUEST_ERROR_STATUS: Readonly<Record<string, 400 | 422>> = Object.
   REQUEST_OPEN_FAILED: 422,
 });
 
-/** The problem type of every 422 above (RFC 9458 section 5.4 / IANA HTTP problem types). */
-export const OHTTP_KEY_PROBLEM_TYPE = 'https://iana.org/assignments/http-problem-types#ohttp-key';
-
 /** 400 or 422 for an error thrown by openRequest; undefined for anything else (a bug: 500). */
 export function requestErrorStatus(error: unknown): 400 | 422 | undefined {
   return error instanceof HarmonyHpkeError ? REQUEST_ERROR_STATUS[error.code] : undefined;

@@ -1,9 +1,10 @@
 /** RFC 9457 problem responses: every refusal of the router has a stable `type`. */
 import type { ServerResponse } from 'node:http';
+import { OHTTP_KEY_PROBLEM_TYPE, REPLAY_PROBLEM_TYPE } from '../hpke/http-names.js';
 
 export const ProblemType = {
-  OhttpKey: 'https://iana.org/assignments/http-problem-types#ohttp-key',
-  Replay: 'urn:harmony-hpke:error:replay',
+  OhttpKey: OHTTP_KEY_PROBLEM_TYPE,
+  Replay: REPLAY_PROBLEM_TYPE,
   MalformedRequest: 'urn:harmony-hpke:error:malformed-request',
   PayloadTooLarge: 'urn:harmony-hpke:error:payload-too-large',
   UnsupportedMediaType: 'urn:harmony-hpke:error:unsupported-media-type',

@@ -19,6 +19,11 @@ import {
   REQUEST_PADDING_BLOCK,
   requestErrorStatus,
   unpadJson,
+  EVENT_STREAM_MEDIA_TYPE,
+  KEYS_PATH,
+  OHTTP_KEYS_MEDIA_TYPE,
+  REQUEST_MEDIA_TYPE,
+  STREAM_PATH,
   type RequestPayload,
   type RouterKey,
 } from '../hpke/index.js';
@@ -32,9 +37,7 @@ import { MemoryReplayStore, type ReplayStore } from './replay-cache.js';
 import { renderPrompt, TokenTextDecoder } from './render.js';
 import { openPlaintextBaseline, PlaintextEventStream, type ChunkEventWriter } from './plaintext-baseline.js';
 
-export const STREAM_PATH = '/v1/harmony/stream';
-export const KEYS_PATH = '/.well-known/hpke-keys';
-export const REQUEST_MEDIA_TYPE = 'application/harmony-hpke-req';
+export { KEYS_PATH, REQUEST_MEDIA_TYPE, STREAM_PATH };
 export const TEST_FAULT_HEADER = 'x-harmony-hpke-test-fault';
 
 export interface RequestLog {
@@ -401,7 +404,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     const events: ChunkEventWriter = baseline ? new PlaintextEventStream() : encryptedEvents(opened);
 
     res.writeHead(200, {
-      'content-type': 'text/event-stream',
+      'content-type': EVENT_STREAM_MEDIA_TYPE,
       'cache-control': 'no-store',
       'x-accel-buffering': 'no',
     });
@@ -587,7 +590,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(req, res, started, 'GET');
         const body = keyring.keyConfigList;
         res.writeHead(200, {
-          'content-type': 'application/ohttp-keys',
+          'content-type': OHTTP_KEYS_MEDIA_TYPE,
           'content-length': body.byteLength,
           'cache-control': 'max-age=300',
         });
