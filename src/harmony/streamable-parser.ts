@@ -149,16 +149,13 @@ export class StreamableParser {
           if (this.strict) throw new HarmonyParseError(HarmonyErrorCode.UnexpectedToken, message);
           if (token === SpecialToken.Channel) {
             this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: assumed <|start|>assistant`);
-            this.#state = StreamState.Header;
-            this.#nextRole = Role.Assistant;
-            this.#headerTokens = [token];
+            this.#beginHeader(token);
           } else {
             this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: skipped`);
           }
           return this;
         }
-        this.#state = StreamState.Header;
-        this.#headerTokens = [];
+        this.#beginHeader(token);
         return this;
       case StreamState.Header:
         this.#processHeaderToken(token);
@@ -180,17 +177,21 @@ export class StreamableParser {
     if (token === SpecialToken.Start || token === SpecialToken.Channel) {
       this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: the message ended there`);
       this.#finishMessage();
-      this.#state = StreamState.Header;
-      if (token === SpecialToken.Channel) {
-        this.#nextRole = Role.Assistant;
-        this.#headerTokens = [token];
-      } else {
-        this.#nextRole = undefined;
-        this.#headerTokens = [];
-      }
+      this.#beginHeader(token);
       return;
     }
     this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: dropped`);
+  }
+
+  /** Starts reading a header at `<|start|>`, or (lenient) at a bare `<|channel|>` as if after `<|start|>assistant`. */
+  #beginHeader(token: number): void {
+    this.#state = StreamState.Header;
+    if (token === SpecialToken.Channel) {
+      this.#nextRole = Role.Assistant;
+      this.#headerTokens = [token];
+    } else {
+      this.#headerTokens = [];
+    }
   }
 
   /** Consumes several tokens (same as calling process for each). */
