@@ -13,6 +13,7 @@ import {
   publicKeyFingerprint,
   KEYS_PATH,
   OHTTP_KEYS_MEDIA_TYPE,
+  encodeKeyConfigList,
   type KeyConfig,
 } from '../hpke/index.js';
 import { KeyError, UsageError } from '../errors.js';
@@ -43,9 +44,8 @@ export async function readKeyConfigFile(path: string): Promise<KeySource> {
     );
   }
   if (bytes.byteLength > 0 && bytes[0] === 0x7b /* '{' */) {
-    const key = await parseRouterKeyFile(Buffer.from(bytes).toString('utf8'));
+    const key = parseRouterKeyFile(Buffer.from(bytes).toString('utf8'));
     const config = keyConfigOf(key);
-    const { encodeKeyConfigList } = await import('../hpke/index.js');
     return { configs: [config], bytes: encodeKeyConfigList([config]), origin: 'file' };
   }
   return { configs: parseKeyConfigList(bytes), bytes, origin: 'file' };

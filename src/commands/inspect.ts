@@ -17,7 +17,7 @@ import {
 } from '../hpke/index.js';
 import { createParser } from 'eventsource-parser';
 import { decryptStream } from '../sse/index.js';
-import { Conversation, loadHarmonyEncoding, Role } from '../harmony/index.js';
+import { Conversation, loadHarmonyEncoding, Role, StreamableParser } from '../harmony/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { readInputFile } from '../cli/input.js';
@@ -103,7 +103,6 @@ async function describeSse(text: string, sessionPath: string | undefined): Promi
     const session = await readSession(sessionPath);
     const chunks: Array<Record<string, unknown>> = [];
     const encoding = loadHarmonyEncoding('HarmonyGptOss');
-    const { StreamableParser } = await import('../harmony/index.js');
     const parser = new StreamableParser(encoding, Role.Assistant);
     let verified = false;
     let error: string | undefined;
@@ -160,7 +159,7 @@ async function identify(bytes: Buffer, options: InspectOptions): Promise<Report>
       return { kind: 'session', ...describeSession(parseSession(trimmed)) };
     }
     if (typeof value['format'] === 'string' && value['format'].startsWith('harmony-hpke-key/')) {
-      const key = await parseRouterKeyFile(trimmed);
+      const key = parseRouterKeyFile(trimmed);
       return { kind: 'router-key', private_key: '(present, not shown)', ...describeConfig(keyConfigOf(key)) };
     }
     if (typeof value['url'] === 'string' && typeof value['body'] === 'string') {
