@@ -50,6 +50,15 @@ export interface InputSource {
   readonly stream: AsyncIterable<Uint8Array>;
 }
 
+/** Why a named input file cannot be opened, as the usage error (exit 2) it is. */
+export function inputFileError(error: unknown, what: string, path: string): UsageError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new UsageError(
+    code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE',
+    code === 'ENOENT' ? `${what} not found: ${path}` : `cannot read ${what} ${path}: ${code ?? 'error'}`,
+  );
+}
+
 /** A file that cannot be read (permissions, I/O) is the user's to fix: a usage error, not an internal one. */
 async function* readErrorsAsUsage(stream: AsyncIterable<Uint8Array>, what: string, path: string): AsyncIterable<Uint8Array> {
   try {
@@ -72,11 +81,7 @@ export async function openInput(ctx: CliContext, argument: string | undefined, w
       }
     } catch (error) {
       if (error instanceof UsageError) throw error;
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new UsageError(
-        code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE',
-        code === 'ENOENT' ? `${what} not found: ${argument}` : `cannot read ${what} ${argument}: ${code ?? 'error'}`,
-      );
+      throw inputFileError(error, what, argument);
     }
     return { name: argument, stream: readErrorsAsUsage(createReadStream(argument) as AsyncIterable<Uint8Array>, what, argument) };
   }
@@ -91,11 +96,7 @@ export async function readInputFile(ctx: CliContext, argument: string | undefine
     try {
       return { name: argument, bytes: await readFile(argument) };
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new UsageError(
-        code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE',
-        code === 'ENOENT' ? `${what} not found: ${argument}` : `cannot read ${what} ${argument}: ${code ?? 'error'}`,
-      );
+      throw inputFileError(error, what, argument);
     }
   }
   if (argument === '-' || stdinHasData(ctx)) return { name: 'stdin', bytes: await readStdin(ctx) };

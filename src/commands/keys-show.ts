@@ -3,10 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { encodeKeyConfigList, keyConfigOf, parseKeyConfigList, publicKeyFingerprint, keyConfigSha256, type KeyConfig } from '../hpke/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
+import { inputFileError } from '../cli/input.js';
 import { terminalFor } from '../cli/output.js';
 import { writeUserFile } from '../client/fs-atomic.js';
 import { readRouterKeyFile } from '../router/key-file.js';
-import { UsageError } from '../errors.js';
 
 export async function run(ctx: CliContext, file: string, options: { json?: boolean; configOut?: string }): Promise<number> {
   const terminal = terminalFor(ctx, options);
@@ -14,8 +14,7 @@ export async function run(ctx: CliContext, file: string, options: { json?: boole
   try {
     head = await readFile(file);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (code ?? 'error')}`);
+    throw inputFileError(error, 'key file', file);
   }
   const isKeyFile = head[0] === 0x7b;
   const configs: KeyConfig[] = isKeyFile ? [keyConfigOf(await readRouterKeyFile(file))] : parseKeyConfigList(head);
