@@ -3,9 +3,9 @@
  * lazily, so `--version` and `--help` pay for nothing they do not use.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Timeouts } from '../client/http.js';
 import type { CliContext } from './context.js';
 
-export const DEFAULT_TIMEOUTS = { connectMs: 10_000, idleMs: 60_000 } as const;
 
 function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) <= 0 || !Number.isSafeInteger(Number(value))) {
@@ -89,6 +89,15 @@ export interface TimeoutOptions {
   readonly connectTimeout?: number;
   readonly timeout?: number;
   readonly idleTimeout?: number;
+}
+
+/** The client timeouts from the flags, else the defaults: connect 10 s, idle 60 s, the whole exchange `totalMs`. */
+export function timeoutsFrom(options: TimeoutOptions, totalMs?: number): Timeouts {
+  return {
+    connectMs: options.connectTimeout ?? 10_000,
+    totalMs: options.timeout ?? totalMs,
+    idleMs: options.idleTimeout ?? 60_000,
+  };
 }
 
 export interface DisplayOptions {

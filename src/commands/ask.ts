@@ -13,6 +13,7 @@ import { buildConversation, buildPayload } from '../client/request.js';
 import { startEmbeddedRouter } from '../client/embedded-router.js';
 import { reportStreamError } from '../cli/report.js';
 import type { ConversationOptions, DisplayOptions, GlobalOptions, RouterFlagOptions, TimeoutOptions } from '../cli/program.js';
+import { timeoutsFrom } from '../cli/program.js';
 
 export interface AskOptions extends GlobalOptions, RouterFlagOptions, ConversationOptions, TimeoutOptions, DisplayOptions {
   readonly save?: string;
@@ -50,7 +51,7 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
       env: ctx.env,
       payload,
       sessionPath: options.session,
-      timeouts: { connectMs: options.connectTimeout ?? 10_000, totalMs: options.timeout, idleMs: options.idleTimeout ?? 60_000 },
+      timeouts: timeoutsFrom(options),
       signal: ctx.signal,
       onEvent: (event) => {
         if (event.type === 'key') terminal.debug(`router key ${event.key.fingerprint} kid=${event.key.config.keyId} aead=${event.key.aeadId} from ${event.origin}`);

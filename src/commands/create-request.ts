@@ -10,6 +10,7 @@ import { buildConversation, buildPayload, curlCommand, sealForRouter, toEnvelope
 import { defaultSessionPath, storeSession } from '../client/session-store.js';
 import { UsageError } from '../errors.js';
 import type { ConversationOptions, GlobalOptions, RouterFlagOptions } from '../cli/program.js';
+import { timeoutsFrom } from '../cli/program.js';
 
 export interface CreateRequestOptions extends GlobalOptions, RouterFlagOptions, ConversationOptions {
   readonly session?: string;
@@ -37,7 +38,7 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
     keyPin: settings.keyPin,
     env: ctx.env,
     signal: ctx.signal,
-    timeouts: { connectMs: 10_000, totalMs: 30_000 },
+    timeouts: timeoutsFrom({}, 30_000),
   });
   terminal.debug(`router key ${key.fingerprint} kid=${key.config.keyId} aead=${key.aeadId} from ${key.source.origin}`);
   const payload = buildPayload(conversation, { ...settings, temperature: options.temperature });

@@ -7,6 +7,7 @@ import { resolveRouterSettings } from '../client/config.js';
 import { writeUserFile } from '../client/fs-atomic.js';
 import { resolveRouterKey } from '../client/keys.js';
 import { UsageError } from '../errors.js';
+import { timeoutsFrom } from '../cli/program.js';
 
 export async function run(
   ctx: CliContext,
@@ -20,7 +21,7 @@ export async function run(
     keyPin: settings.keyPin,
     env: ctx.env,
     signal: ctx.signal,
-    timeouts: { connectMs: options.connectTimeout ?? 10_000, totalMs: options.timeout ?? 30_000 },
+    timeouts: timeoutsFrom(options, 30_000),
   });
   if (options.out) await writeUserFile(options.out, selected.source.bytes, 'key config');
   const keys = selected.source.configs.map((config) => ({

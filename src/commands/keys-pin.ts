@@ -6,6 +6,7 @@ import { terminalFor } from '../cli/output.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { fetchKeyConfigs, chooseKey, pinStoreKey, readPinStore, writePinStore } from '../client/keys.js';
 import { UsageError } from '../errors.js';
+import { timeoutsFrom } from '../cli/program.js';
 
 export async function run(
   ctx: CliContext,
@@ -34,7 +35,7 @@ export async function run(
     pin = parseKeyPin(options.fingerprint);
   } else {
     const source = await fetchKeyConfigs(settings.router, {
-      timeouts: { connectMs: options.connectTimeout ?? 10_000, totalMs: options.timeout ?? 30_000 },
+      timeouts: timeoutsFrom(options, 30_000),
       signal: ctx.signal,
     });
     pin = chooseKey(source.configs, undefined).fingerprint;

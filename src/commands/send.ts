@@ -12,6 +12,7 @@ import { parseEnvelope } from '../client/request.js';
 import { readSession } from '../client/session-store.js';
 import { KeyError, UsageError } from '../errors.js';
 import type { DisplayOptions, GlobalOptions, TimeoutOptions } from '../cli/program.js';
+import { timeoutsFrom } from '../cli/program.js';
 
 export interface SendOptions extends GlobalOptions, TimeoutOptions, DisplayOptions {
   readonly decode?: boolean;
@@ -46,7 +47,7 @@ export async function run(ctx: CliContext, envelopeArg: string | undefined, opti
         url: envelope.url,
         headers: envelope.headers,
         body: Buffer.from(envelope.body, 'base64'),
-        timeouts: { connectMs: options.connectTimeout ?? 10_000, totalMs: options.timeout, idleMs: options.idleTimeout ?? 60_000 },
+        timeouts: timeoutsFrom(options),
         signal: ctx.signal,
       },
       { ...DEFAULT_RETRY, retries: options.retries ?? DEFAULT_RETRY.retries },

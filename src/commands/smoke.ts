@@ -15,6 +15,7 @@ import { resolveRouterKey } from '../client/keys.js';
 import { buildConversation, buildPayload } from '../client/request.js';
 import { CheckFailedError, HarmonyHpkeError, HarmonyParseError, UsageError } from '../errors.js';
 import type { GlobalOptions, RouterFlagOptions, TimeoutOptions } from '../cli/program.js';
+import { timeoutsFrom } from '../cli/program.js';
 
 export interface SmokeOptions extends GlobalOptions, RouterFlagOptions, TimeoutOptions {
   readonly prompt?: string[];
@@ -79,7 +80,7 @@ export async function run(ctx: CliContext, options: SmokeOptions): Promise<numbe
       throw new UsageError('USAGE_BAD_REGEX', `--expect is not a valid regular expression: ${options.expect}`);
     }
   }
-  const timeouts = { connectMs: options.connectTimeout ?? 10_000, totalMs: options.timeout ?? 120_000, idleMs: options.idleTimeout ?? 60_000 };
+  const timeouts = timeoutsFrom(options, 120_000);
   const results: CaseResult[] = [];
   const report = (result: CaseResult) => {
     results.push(result);
