@@ -8,24 +8,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, makeSandbox, runCli, spawnCli } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
+import { errorLines, expectOneErrorLine } from './support.js';
 
 const sandbox = makeSandbox();
 const routers: RouterProcess[] = [];
 let router: RouterProcess;
-
-const ERROR_LINE = /^harmony-hpke: error: .+ \([A-Z0-9_]+\)$/;
-
-function errorLines(stderr: string): string[] {
-  return stderr.split('\n').filter((line) => line.startsWith('harmony-hpke: error:'));
-}
-
-function expectOneErrorLine(stderr: string, code: string): void {
-  const lines = errorLines(stderr);
-  expect(lines, stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(ERROR_LINE);
-  expect(lines[0]).toContain(`(${code})`);
-  expect(stderr).not.toMatch(/\n\s+at /); // no stack without --debug
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {

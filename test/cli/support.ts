@@ -92,16 +92,7 @@ function runProcess(
   });
 }
 
-/** Polls until `check` returns a value (not undefined/false) or the deadline passes. */
-export async function waitFor<T>(check: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export { waitFor } from '../helpers/wait.js';
 
 export function readIfExists(path: string): string {
   return existsSync(path) ? readFileSync(path, 'utf8') : '';

@@ -223,8 +223,8 @@ describe('a client that goes away', () => {
     child.kill('SIGKILL');
     note('client SIGKILL mid-stream');
     await done;
-    await waitFor('the upstream connection to close', () => own.openConnections() === 0);
-    await waitFor('the slot to be freed', async () => (await health(r.url)).active_streams === 0);
+    await waitFor(() => own.openConnections() === 0, 'the upstream connection to close');
+    await waitFor(async () => (await health(r.url)).active_streams === 0, 'the slot to be freed');
     expect(own.requests).toHaveLength(1);
     const next = await ask(r.url, 'case:ok');
     expect(next.code, next.stderr).toBe(0);
@@ -371,14 +371,14 @@ describe('key rotation under traffic', () => {
       return { text, finish };
     });
     // The grace period ends while they stream: new requests sealed to the old key get 422.
-    await waitFor('the retired key to be refused', async () => {
+    await waitFor(async () => {
       const { response } = await sealToOld();
       if (response.status === 200) {
         response.close();
         return false;
       }
       return response.status === 422;
-    });
+    }, 'the retired key to be refused');
     note('key rotation: grace expired under traffic');
     for (const answer of await Promise.all(answers)) {
       expect(answer.finish).toBe('stop');

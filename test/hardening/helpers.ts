@@ -134,16 +134,7 @@ export function secretSpellings(bytes: Uint8Array): string[] {
   ].filter((spelling, index, all) => spelling.length >= 16 && all.indexOf(spelling) === index);
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { waitFor } from '../helpers/wait.js';
 
 /** Resident set size and its peak (kB) of a Linux process, from /proc/<pid>/status. */
 export function memoryOf(pid: number): { rssKb: number; peakKb: number } {

@@ -95,11 +95,11 @@ describe(`load: ${N} concurrent streams`, () => {
     let peakRssKb = before.rssKb;
     await Promise.race([
       waitFor(
-        `${N} streams open at once`,
         async () => {
           peakRssKb = Math.max(peakRssKb, memoryOf(pid).rssKb);
           return (await activeStreams()) === N;
         },
+        `${N} streams open at once`,
         DEADLINE_MS,
       ),
       deadline,
@@ -152,7 +152,7 @@ describe(`load: ${N} concurrent streams`, () => {
       expect(result.finish).toBe('stop');
       expect(result.completionTokens).toBe(expected.length);
     }
-    await waitFor('all slots to be free', async () => (await activeStreams()) === 0);
+    await waitFor(async () => (await activeStreams()) === 0, 'all slots to be free');
     const after = memoryOf(pid);
     const logged = router
       .stderr()

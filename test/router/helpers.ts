@@ -187,21 +187,7 @@ export async function health(url: string): Promise<Record<string, unknown>> {
   return { http_status: response.status, ...(JSON.parse(Buffer.from(bytes).toString('utf8')) as object) };
 }
 
-/** Polls until `check` returns a truthy value (or throws after `timeoutMs`). */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { waitFor } from '../helpers/wait.js';
 
 /**
  * A raw node:http request (for what the library client never sends: other methods, chunked
