@@ -13,6 +13,7 @@ export const ExitCode = {
   RouterError: 8,
   HarmonyParse: 9,
   CheckFailed: 10,
+  ToolCall: 11,
   Interrupted: 130,
   Terminated: 143,
 } as const;
@@ -48,6 +49,7 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{ code: ExitCodeValue; meaning: stri
   { code: ExitCode.RouterError, meaning: "the router's authenticated error (inside the encrypted stream)" },
   { code: ExitCode.HarmonyParse, meaning: 'Harmony parse error in strict mode' },
   { code: ExitCode.CheckFailed, meaning: 'smoke: a check failed on a valid answer (it did not match --expect)' },
+  { code: ExitCode.ToolCall, meaning: 'the answer is a tool call (ask/decode without --tool-exec, or --max-tool-calls reached)' },
   { code: ExitCode.Interrupted, meaning: 'interrupted (Ctrl-C); what was printed is kept' },
   { code: ExitCode.Terminated, meaning: 'terminated (SIGTERM); what was printed is kept' },
 ];

@@ -10,6 +10,7 @@ import { pythonRepr, type Terminal } from './output.js';
 import type { ShownChannel } from './program.js';
 import type { Session } from '../hpke/index.js';
 import { recordResponseNonce } from '../client/session-store.js';
+import { toolCallLine, toolCallOf, toolCallRecord, type ToolCall } from './tool-call.js';
 
 const GPT_OSS_CHANNELS = ['analysis', 'commentary', 'final'] as const;
 
@@ -46,6 +47,8 @@ export interface StreamOutcome {
   readonly firstFinalTokenMs: number | undefined;
   readonly firstChunkMs: number | undefined;
   readonly durationMs: number;
+  /** The tool call the answer ends with (its `tool_call` event or stderr line was printed). */
+  readonly toolCall: ToolCall | undefined;
 }
 
 function messageText(message: Message): string {
@@ -186,6 +189,7 @@ export async function viewStream(
   let pendingNewline = false;
   let finalEndsWithNewline = true;
   let printedFinal = false;
+  let toolCall: ToolCall | undefined;
 
   const emitNewMessages = () => {
     const messages = parser.messages;
@@ -230,7 +234,8 @@ export async function viewStream(
           firstFinalTokenMs ??= performance.now() - startedAt;
           answerParts.push(delta);
         }
-        if (mode === 'text') writeDelta(channel, delta);
+        // A tool call's arguments are shown once, as the `tool call:` line at the end.
+        if (mode === 'text' && parser.currentRecipient === undefined) writeDelta(channel, delta);
       }
       if (mode === 'text' && parser.messages.length > emittedMessages) {
         // A message ended: separate it from the next one on the same stream.
@@ -302,6 +307,9 @@ export async function viewStream(
       if (pendingNewline) writeErr('\n');
       if (printedFinal && !finalEndsWithNewline) writeOut('\n');
     }
+    toolCall = toolCallOf(parser.messages);
+    if (toolCall && mode === 'json') jsonLine(toolCallRecord(toolCall));
+    else if (toolCall && mode === 'text') writeErr(`${toolCallLine(toolCall)}\n`);
   } finally {
     // Whatever was decoded before a failure is printed before the error is reported.
     stdout.flush();
@@ -320,6 +328,7 @@ export async function viewStream(
     firstFinalTokenMs,
     firstChunkMs,
     durationMs: performance.now() - startedAt,
+    toolCall,
   };
 }
 
