@@ -114,7 +114,7 @@ describe('declaring tools', () => {
   it('an OpenAI tools array and openai-harmony DeveloperContent JSON render exactly as the reference renders them', async () => {
     const conversation = conversationWith('riddles.json', [system, { role: 'developer', content: [{ type: 'developer_content', instructions: 'Always respond in riddles' }] }]);
     const openai = writeJson('openai-tools.json', REFERENCE_TOOLS.map((fn) => ({ type: 'function', function: fn })));
-    const harmony = writeJson('harmony-tools.json', { type: 'developer_content', tools: { functions: { name: 'functions', tools: REFERENCE_TOOLS.map((tool) => ({ description: '', ...tool })) } } });
+    const harmony = writeJson('harmony-tools.json', { type: 'developer_content', tools: { functions: { name: 'functions', tools: REFERENCE_TOOLS } } });
     const expected = readFileSync(join(TEST_DATA, 'test_render_functions_with_parameters.txt'), 'utf8').replace(/\n$/, '');
     for (const tools of [openai, harmony]) {
       const created = await runCli(
