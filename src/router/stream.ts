@@ -108,7 +108,7 @@ export async function serveStream(
 
     let prompt: RenderedPrompt;
     try {
-      prompt = await ctx.renderPool.render(payload, ctx.now(), controller.signal);
+      prompt = await ctx.renderPool.render(payload, ctx.now(), controller.signal, opened.plaintext.byteLength);
     } catch (error) {
       if (controller.signal.aborted) throw error;
       if (error instanceof RenderError) throw new StreamFailure(error.code, error.message);
