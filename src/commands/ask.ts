@@ -1,5 +1,8 @@
 /** `harmony-hpke ask`: build, seal, send, decrypt and stream the answer, all in one. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Conversation, Message } from '../harmony/index.js';
+import { UsageError } from '../errors.js';
 import { decryptStreamBatches } from '../sse/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
@@ -24,12 +27,23 @@ export interface AskOptions extends GlobalOptions, RouterFlagOptions, Conversati
 export async function run(ctx: CliContext, promptArg: string | undefined, options: AskOptions): Promise<number> {
   const terminal = terminalFor(ctx, options);
   const settings = await resolveRouterSettings(options, ctx.env);
+  // --save never replaces a file it was not asked to continue; `--conversation F --save F` with no
+  // F yet starts the conversation there. Checked before anything is sent.
+  const continuing = options.conversation !== undefined && options.save !== undefined && resolve(options.conversation) === resolve(options.save);
+  if (options.save !== undefined && !continuing && existsSync(options.save)) {
+    throw new UsageError(
+      'SAVE_WOULD_OVERWRITE',
+      `--save ${options.save} exists and is not the conversation being continued; add --conversation ${options.save} to continue it, or save elsewhere`,
+    );
+  }
+  const conversationFile = continuing && !existsSync(options.conversation as string) ? undefined : options.conversation;
+  if (continuing && conversationFile === undefined) terminal.info(`starting a new conversation in ${options.save}`);
   const prompt = await readPrompt(ctx, promptArg);
   const conversation = await buildConversation({
     prompt,
     system: options.system,
     developer: options.developer,
-    conversationFile: options.conversation,
+    conversationFile,
     reasoningEffort: settings.reasoningEffort,
     overrideSavedEffort: settings.reasoningEffortExplicit,
   });
@@ -49,6 +63,7 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
       router,
       keysFile: embedded ? undefined : settings.keysFile,
       keyPin: embedded ? undefined : settings.keyPin,
+      keyPinSource: settings.keyPinSource,
       env: ctx.env,
       payload,
       sessionPath: options.session,
@@ -75,7 +90,7 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
         ...conversation.messages,
         ...outcome.messages.map((message) => Message.fromDict(message.toDict())),
       ]);
-      await writeUserFile(options.save, `${saved.toJson()}\n`, 'conversation');
+      await writeUserFile(options.save, `${saved.toJson()}\n`, 'conversation', { mode: 0o600 });
       terminal.info(`saved the conversation to ${options.save}`);
     }
     return ExitCode.Ok;
