@@ -15,6 +15,7 @@ export const ExitCode = {
   CheckFailed: 10,
   Incomplete: 11,
   Output: 12,
+  ToolCall: 13,
   Interrupted: 130,
   Terminated: 143,
 } as const;
@@ -54,6 +55,7 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{ code: ExitCodeValue; meaning: stri
   { code: ExitCode.CheckFailed, meaning: 'smoke: a check failed on a valid answer (not --expect, or not complete: finish length)' },
   { code: ExitCode.Incomplete, meaning: 'the answer did not finish: the router cancelled it (finish cancelled, or no finish)' },
   { code: ExitCode.Output, meaning: 'stdout could not be written (disk full, /dev/full, a closed descriptor)' },
+  { code: ExitCode.ToolCall, meaning: 'the answer is a tool call (ask/decode without --tool-exec, or --max-tool-calls reached)' },
   { code: ExitCode.Interrupted, meaning: 'interrupted (Ctrl-C); what was printed is kept' },
   { code: ExitCode.Terminated, meaning: 'terminated (SIGTERM); what was printed is kept' },
 ];

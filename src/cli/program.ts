@@ -90,6 +90,11 @@ export interface ConversationOptions {
   readonly conversation?: string;
 }
 
+export interface ToolOptions {
+  readonly tools?: string[];
+  readonly builtin?: string[];
+}
+
 export interface TimeoutOptions {
   readonly connectTimeout?: number;
   readonly timeout?: number;
@@ -136,6 +141,19 @@ function addConversationOptions(command: Command): Command {
     .option('--temperature <t>', 'sampling temperature (0-2)', temperature)
     .option('--model <name>', 'model name sent to the router')
     .option('--conversation <file>', 'continue a saved conversation (openai-harmony JSON)');
+}
+
+function addToolOptions(command: Command): Command {
+  return command
+    .option('--tools <file>', 'function tools: an OpenAI "tools" array or openai-harmony DeveloperContent JSON (repeatable)', collect)
+    .option('--builtin <tools>', 'built-in tool namespaces in the system message: browser,python', collect);
+}
+
+function addToolExecOptions(command: Command): Command {
+  return command
+    .option('--tool-exec <cmd>', 'run CMD (via /bin/sh -c) for each tool call: the call as JSON on stdin, its stdout is the answer')
+    .option('--max-tool-calls <n>', 'with --tool-exec: most tool calls to answer (default 8)', nonNegativeInt)
+    .option('--tool-timeout <duration>', 'with --tool-exec: time limit per command (default 60s)', duration);
 }
 
 function addTimeoutOptions(command: Command): Command {
@@ -188,7 +206,7 @@ export function buildProgram(ctx: CliContext, version: string): Command {
       ctx.exitCode = await (module.run as CommandRunner)(ctx, ...positional, options);
     };
 
-  addDisplayOptions(
+  addToolExecOptions(addToolOptions(addDisplayOptions(
     addTimeoutOptions(
       addConversationOptions(
         addRouterOptions(
@@ -199,7 +217,7 @@ export function buildProgram(ctx: CliContext, version: string): Command {
         ),
       ),
     ),
-  )
+  )))
     .option('--save <file>', 'save the conversation with the answer (openai-harmony JSON)')
     .option('--session <file>', 'where to write the session file')
     .option('--local', 'use the embedded local router even if a router is configured')
@@ -209,14 +227,14 @@ export function buildProgram(ctx: CliContext, version: string): Command {
     )
     .action(action(() => import('../commands/ask.js')));
 
-  addConversationOptions(
+  addToolOptions(addConversationOptions(
     addRouterOptions(
       program
         .command('create-request')
         .description('seal a request and print it (JSON envelope, raw body or a curl command)')
         .argument('[prompt]', "the prompt; '-' or a pipe reads stdin"),
     ),
-  )
+  ))
     .option('--session <file>', 'where to write the session file (default: the state dir, by request id)')
     .option('--body-out <file>', 'also write the raw sealed body to this file')
     .option('--curl', 'print a ready curl command line instead of the JSON envelope')
@@ -267,6 +285,9 @@ export function buildProgram(ctx: CliContext, version: string): Command {
       .option('--key-pin <pin>', "pin the router's public key: sha256:<hex>")
       .option('--prompt <text>', 'canary prompt (repeatable)', collect)
       .option('--expect <regex>', 'regular expression the final answer must match')
+      .option('--tools <file>', 'function tools for the canary prompts (repeatable; see ask --tools)', collect)
+      .option('--expect-tool-call <name>', 'pass only when the answer is a call to this tool (functions.NAME) with JSON arguments')
+      .option('--expect-args <regex>', "with --expect-tool-call: regular expression the call's arguments (compact JSON) must match")
       .option('--max-tokens <n>', 'maximum completion tokens', positiveInt)
       .option('--junit <file>', 'write a JUnit XML report')
       .option('--json', 'one NDJSON result per prompt'),

@@ -11,6 +11,7 @@ import { pythonRepr, safeJson } from './safe-text.js';
 import type { ShownChannel } from './program.js';
 import type { Session } from '../hpke/index.js';
 import { recordResponseNonce } from '../client/session-store.js';
+import { toolCallLine, toolCallOf, toolCallRecord, type ToolCall } from './tool-call.js';
 
 const GPT_OSS_CHANNELS = ['analysis', 'commentary', 'final'] as const;
 
@@ -57,6 +58,8 @@ export interface StreamOutcome {
   readonly firstFinalTokenMs: number | undefined;
   readonly firstChunkMs: number | undefined;
   readonly durationMs: number;
+  /** The tool call the answer ends with (its `tool_call` event or stderr line was printed). */
+  readonly toolCall: ToolCall | undefined;
 }
 
 function messageText(message: Message): string {
@@ -202,6 +205,7 @@ export async function viewStream(
   let thinkingDone = false;
   let diagnostics = 0;
   let lastProgress = performance.now();
+  let toolCall: ToolCall | undefined;
 
   const emitNewMessages = () => {
     const messages = parser.messages;
@@ -264,7 +268,8 @@ export async function viewStream(
           firstFinalTokenMs ??= performance.now() - startedAt;
           answerParts.push(delta);
         }
-        if (mode === 'text') writeDelta(channel, delta);
+        // A tool call's arguments are shown once, as the `tool call:` line at the end.
+        if (mode === 'text' && parser.currentRecipient === undefined) writeDelta(channel, delta);
       }
       if (mode === 'text' && parser.messages.length > emittedMessages) {
         // A message ended: separate it from the next one on the same stream.
@@ -359,6 +364,9 @@ export async function viewStream(
       if (pendingNewline) writeErr('\n');
       if (printedFinal && !finalEndsWithNewline) writeOut('\n');
     }
+    toolCall = toolCallOf(parser.messages);
+    if (toolCall && mode === 'json') jsonLine(toolCallRecord(toolCall));
+    else if (toolCall && mode === 'text') writeErr(`${toolCallLine(toolCall)}\n`);
   } finally {
     thinkingDone = true;
     stopThinking();
@@ -379,6 +387,7 @@ export async function viewStream(
     firstFinalTokenMs,
     firstChunkMs,
     durationMs: performance.now() - startedAt,
+    toolCall,
   };
 }
 

@@ -5,6 +5,7 @@
  *    "keys": "file", "model": "gpt-oss-120b", "max_tokens": 1024, "reasoning_effort": "medium"}}}
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Env } from '../cli/output.js';
 import { parseUrl } from './http.js';
@@ -17,6 +18,8 @@ export interface Profile {
   readonly model?: string;
   readonly max_tokens?: number;
   readonly reasoning_effort?: 'low' | 'medium' | 'high';
+  /** Tools files (a path or a list; relative paths are relative to the config file). */
+  readonly tools?: readonly string[];
 }
 
 export interface ConfigFile {
@@ -27,15 +30,28 @@ export interface ConfigFile {
 export const DEFAULT_MODEL = 'gpt-oss-20b';
 export const DEFAULT_MAX_TOKENS = 1024;
 
-const PROFILE_KEYS = new Set(['router', 'key_pin', 'keys', 'model', 'max_tokens', 'reasoning_effort']);
+const PROFILE_KEYS = new Set(['router', 'key_pin', 'keys', 'model', 'max_tokens', 'reasoning_effort', 'tools']);
+
+function profileTools(field: unknown, file: string): string[] | undefined {
+  const list = typeof field === 'string' ? [field] : field;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((item) => typeof item === 'string' && item !== '')) return undefined;
+  return list.map((item: string) => resolve(dirname(file), item));
+}
 
 function validateProfile(name: string, value: unknown, file: string): Profile {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new UsageError('CONFIG_INVALID', `config file ${file}: profile '${name}' is not an object`);
   }
+  const profile: Record<string, unknown> = { ...value };
   for (const [key, field] of Object.entries(value)) {
     if (!PROFILE_KEYS.has(key)) {
       throw new UsageError('CONFIG_INVALID', `config file ${file}: profile '${name}' has unknown setting '${key}'`);
+    }
+    if (key === 'tools') {
+      const tools = profileTools(field, file);
+      if (!tools) throw new UsageError('CONFIG_INVALID', `config file ${file}: profile '${name}' has an invalid 'tools' (a tools file path or a list of them)`);
+      profile['tools'] = tools;
+      continue;
     }
     const ok =
       key === 'max_tokens'
@@ -45,7 +61,7 @@ function validateProfile(name: string, value: unknown, file: string): Profile {
           : typeof field === 'string' && field !== '';
     if (!ok) throw new UsageError('CONFIG_INVALID', `config file ${file}: profile '${name}' has an invalid '${key}'`);
   }
-  return value as Profile;
+  return profile as Profile;
 }
 
 export async function loadConfigFile(env: Env, explicitPath?: string): Promise<ConfigFile> {
@@ -108,6 +124,8 @@ export interface RouterSettings {
   readonly profile: string | undefined;
   /** Where the key pin came from, for error messages ('--key-pin', an env name, the config file). */
   readonly keyPinSource: string | undefined;
+  /** The profile's tools files (absolute paths). */
+  readonly toolsFiles: readonly string[];
 }
 
 export async function resolveRouterSettings(flags: RouterFlags & GlobalFlags, env: Env): Promise<RouterSettings> {
@@ -153,6 +171,7 @@ export async function resolveRouterSettings(flags: RouterFlags & GlobalFlags, en
     reasoningEffort: flags.reasoningEffort ?? envEffort ?? profile.reasoning_effort ?? 'medium',
     reasoningEffortExplicit: (flags.reasoningEffort ?? envEffort ?? profile.reasoning_effort) !== undefined,
     profile: profileName,
+    toolsFiles: profile.tools ?? [],
   };
 }
 

@@ -6,6 +6,7 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { openInput } from '../cli/input.js';
 import { terminalFor } from '../cli/output.js';
 import { reportStreamError } from '../cli/report.js';
+import { answerExitCode } from '../cli/tool-call.js';
 import { checkFinish, doneRecord, rememberResponse, viewStream } from '../cli/stream-view.js';
 import { listStoredSessions, readSession } from '../client/session-store.js';
 import { TruncatedError, UsageError } from '../errors.js';
@@ -54,7 +55,7 @@ export async function run(ctx: CliContext, streamArg: string | undefined, option
     if (outcome.responseNonce) await rememberResponse(terminal, stored.path, stored.session, outcome.responseNonce);
     checkFinish(outcome, terminal, options);
     if (options.json) terminal.jsonLine(doneRecord(outcome));
-    return ExitCode.Ok;
+    return answerExitCode(outcome.toolCall);
   } catch (error) {
     return reportStreamError(terminal, error, options);
   }

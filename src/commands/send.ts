@@ -6,6 +6,7 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { readInputFile } from '../cli/input.js';
 import { terminalFor } from '../cli/output.js';
 import { reportStreamError } from '../cli/report.js';
+import { answerExitCode } from '../cli/tool-call.js';
 import { checkFinish, doneRecord, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
 import { DEFAULT_RETRY, sendWithRetry } from '../client/http.js';
 import { parseEnvelope } from '../client/request.js';
@@ -74,7 +75,7 @@ export async function run(ctx: CliContext, envelopeArg: string | undefined, opti
     checkFinish(outcome, terminal, options);
     if (options.json) terminal.jsonLine(doneRecord(outcome));
     terminal.detail(timingLine(outcome, response.firstByteMs()));
-    return ExitCode.Ok;
+    return answerExitCode(outcome.toolCall);
   } catch (error) {
     return reportStreamError(terminal, error, options);
   }
