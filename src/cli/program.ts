@@ -293,7 +293,7 @@ export function buildProgram(ctx: CliContext, version: string): Command {
       .option('--json', 'one NDJSON result per prompt'),
   ).action(action(() => import('../commands/smoke.js')));
 
-  const keys = program.command('keys').description('router keys and pinned router fingerprints');
+  const keys = program.command('keys').description('router keys and pinned router fingerprints').helpCommand(false);
   keys
     .command('generate')
     .description('generate a router key (private key file, mode 0600)')
@@ -328,6 +328,15 @@ export function buildProgram(ctx: CliContext, version: string): Command {
       .option('--list', 'list pinned routers')
       .option('--json', 'machine-readable output'),
   ).action(action(() => import('../commands/keys-pin.js')));
+
+  keys
+    .command('help')
+    .description('show help for keys or one of its subcommands')
+    .argument('[command]', 'generate, show, fetch or pin')
+    .action(async (name: string | undefined) => {
+      const { run } = await import('../commands/help.js');
+      ctx.exitCode = await run(ctx, name === undefined ? 'keys' : `keys ${name}`, program);
+    });
 
   program
     .command('serve')

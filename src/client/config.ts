@@ -122,6 +122,8 @@ export interface RouterSettings {
   /** True when a flag, env or profile chose the reasoning effort (not the default). */
   readonly reasoningEffortExplicit: boolean;
   readonly profile: string | undefined;
+  /** Where the key pin came from, for error messages ('--key-pin', an env name, the config file). */
+  readonly keyPinSource: string | undefined;
   /** The profile's tools files (absolute paths). */
   readonly toolsFiles: readonly string[];
 }
@@ -145,10 +147,25 @@ export async function resolveRouterSettings(flags: RouterFlags & GlobalFlags, en
   }
   const router = pick(flags.router, env['HARMONY_HPKE_ROUTER'], profile.router);
   if (router !== undefined) parseUrl(router);
+  // A profile's key material belongs to the profile's router: a --router elsewhere does not get
+  // the default profile's pin or key file.
+  const profileRouterApplies = router === undefined || (profile.router !== undefined && sameRouter(router, profile.router));
+  const profileKeyPin = profileRouterApplies ? profile.key_pin : undefined;
+  const keyPin = pick(flags.keyPin, env['HARMONY_HPKE_KEY_PIN'], profileKeyPin);
+  const configPath = flags.config ?? env['HARMONY_HPKE_CONFIG'] ?? configFile(env);
+  const keyPinSource =
+    keyPin === undefined
+      ? undefined
+      : pick(flags.keyPin) !== undefined
+        ? '--key-pin'
+        : pick(env['HARMONY_HPKE_KEY_PIN']) !== undefined
+          ? 'HARMONY_HPKE_KEY_PIN'
+          : `config file ${configPath}, profile '${profileName}'`;
   return {
     router,
-    keysFile: pick(flags.keys, env['HARMONY_HPKE_KEYS'], profile.keys),
-    keyPin: pick(flags.keyPin, env['HARMONY_HPKE_KEY_PIN'], profile.key_pin),
+    keysFile: pick(flags.keys, env['HARMONY_HPKE_KEYS'], profileRouterApplies ? profile.keys : undefined),
+    keyPin,
+    keyPinSource,
     model: pick(flags.model, env['HARMONY_HPKE_MODEL'], profile.model) ?? DEFAULT_MODEL,
     maxTokens: flags.maxTokens ?? (envMax ? Number(envMax) : undefined) ?? profile.max_tokens ?? DEFAULT_MAX_TOKENS,
     reasoningEffort: flags.reasoningEffort ?? envEffort ?? profile.reasoning_effort ?? 'medium',
@@ -156,6 +173,15 @@ export async function resolveRouterSettings(flags: RouterFlags & GlobalFlags, en
     profile: profileName,
     toolsFiles: profile.tools ?? [],
   };
+}
+
+function sameRouter(a: string, b: string): boolean {
+  try {
+    const strip = (url: URL) => `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+    return strip(new URL(a)) === strip(new URL(b));
+  } catch {
+    return a === b;
+  }
 }
 
 function pick(...values: Array<string | undefined>): string | undefined {

@@ -153,7 +153,7 @@ export async function run(ctx: CliContext, options: ServeOptions): Promise<numbe
     } catch (error) {
       // No half-start: a router nobody is told about stops before the error is reported.
       await router.close();
-      throw error;
+      throw new UsageError('READY_FILE_UNWRITABLE', (error as Error).message, { cause: error });
     }
   }
   if (options.json) {
@@ -183,7 +183,7 @@ async function removeReadyFile(path: string, ours?: string): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
     if (ours !== undefined) return;
-    throw new UsageError('READY_FILE_UNWRITABLE', `cannot replace the ready file ${path}: ${code ?? 'error'}`, { cause: error });
+    throw new UsageError('READY_FILE_UNWRITABLE', `cannot write ready file ${path}: ${code === 'ENOTDIR' ? 'a parent is not a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? 'error')}`, { cause: error });
   }
 }
 
