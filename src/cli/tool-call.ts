@@ -28,6 +28,9 @@ function textOf(message: Message): string {
   return message.content.map((part) => ('text' in part && typeof part.text === 'string' ? part.text : '')).join('');
 }
 
+/** What a tool's address looks like (`functions.get_weather`, `functions.web-browsing`, `python`). */
+const TOOL_RECIPIENT = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
+
 /** Recipients that are people, not tools. */
 const NOT_TOOLS = new Set(['all', 'user', 'assistant']);
 
@@ -45,7 +48,7 @@ export function toolCallOf(messages: readonly Message[]): ToolCall | undefined {
   const message = messages[messages.length - 1];
   if (!message || message.author.role !== 'assistant') return undefined;
   const recipient = message.recipient;
-  if (recipient === undefined || recipient === '' || NOT_TOOLS.has(recipient)) return undefined;
+  if (recipient === undefined || !TOOL_RECIPIENT.test(recipient) || NOT_TOOLS.has(recipient)) return undefined;
   const dot = recipient.indexOf('.');
   const namespace = dot > 0 ? recipient.slice(0, dot) : recipient;
   const name = dot > 0 ? recipient.slice(dot + 1) : recipient;
