@@ -293,6 +293,34 @@ describe('ask --tool-exec', () => {
     expect(text.endsWith('<|start|>functions.get_weather to=assistant<|channel|>commentary<|message|>{"temperature":21,"unit":"celsius"}<|end|><|start|>assistant')).toBe(true);
   });
 
+  it("after a tool call, earlier turns' analysis is dropped and this turn's kept (what the router rendered)", async () => {
+    const history = writeJson('history.json', {
+      messages: [
+        { role: 'user', content: 'What is 2+2?' },
+        { role: 'assistant', channel: 'analysis', content: 'OLD REASONING that must not be sent again after a tool call.' },
+        { role: 'assistant', channel: 'final', content: '2 + 2 = 4.' },
+      ],
+    });
+    const saved = file('history-out.json');
+    const result = await runCli(
+      ['ask', 'Use get_weather location=Paris', '--router', router.url, '--tools', weatherTools(), '--tool-exec', tool(), '--conversation', history, '--save', saved, '--json'],
+      { env },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const done = ndjson(result.stdout).at(-1) as { usage: { prompt_tokens: number } };
+    const all = (JSON.parse(readFileSync(saved, 'utf8')) as { messages: Json[] }).messages;
+    // The saved record keeps everything; round two sent it without the old analysis.
+    expect(all.some((message) => JSON.stringify(message).includes('OLD REASONING'))).toBe(true);
+    const roundTwo = all.slice(0, -2);
+    const withoutOld = roundTwo.filter((message) => !JSON.stringify(message).includes('OLD REASONING'));
+    const tokens = (messages: Json[]) =>
+      renderPrompt({ v: 1, rid: 'x', iat: 0, model: 'm', conversation: { messages }, params: { reasoning_effort: 'medium' } } as never, new Date()).tokens.length;
+    expect(tokens(withoutOld)).not.toBe(tokens(roundTwo));
+    expect(done.usage.prompt_tokens).toBe(tokens(withoutOld));
+    // This turn's analysis (before the call) was part of it.
+    expect(withoutOld.some((message) => message['channel'] === 'analysis')).toBe(true);
+  });
+
   it('--json: tool_call, tool_result, then the final round and one done', async () => {
     const result = await runCli(['ask', 'get_weather location=Oslo', '--router', router.url, '--tools', weatherTools(), '--tool-exec', tool(), '--json'], { env });
     expect(result.code, result.stderr).toBe(0);
