@@ -13,7 +13,7 @@ import { openRequest, parseRequestPlaintext, parseRouterKeyFile } from '../../sr
 import { renderPrompt, harmonyEncoding } from '../../src/router/render.js';
 import { makeSandbox, runCli } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
-import { cliLine, expectOneErrorLine, runShell, sh } from './support.js';
+import { cliLine, expectOneErrorLine, hasScript, runInPty, runShell, sh } from './support.js';
 
 type Json = Record<string, unknown>;
 
@@ -226,6 +226,17 @@ describe('ask: the answer is a tool call', () => {
       ['analysis', null],
       ['commentary', 'functions.get_weather'],
     ]);
+  });
+
+  it('on a terminal: the call line on stderr (the arguments are not streamed as commentary), nothing on stdout', async () => {
+    expect(hasScript(), 'util-linux script must be installed for the terminal tests').toBe(true);
+    const out = file('tty-stdout.txt');
+    const shown = await runInPty(`${cliLine(['ask', 'Use get_weather location=Paris', '--router', router.url, '--tools', weatherTools()])} > ${sh(out)}; echo "exit=$?"`, { ...env, NO_COLOR: '1' });
+    expect(readFileSync(out, 'utf8')).toBe('');
+    expect(shown.output).toContain('tool call: functions.get_weather {"location":"Paris"}\n');
+    expect(shown.output).toContain('exit=11');
+    // The analysis is shown dimmed on a terminal; the call's JSON only once, in the call line.
+    expect(shown.output.split('{"location":"Paris"}')).toHaveLength(2);
   });
 
   it('a prompt that names no tool gets an ordinary answer (exit 0)', async () => {
