@@ -13,7 +13,9 @@ export const ExitCode = {
   RouterError: 8,
   HarmonyParse: 9,
   CheckFailed: 10,
-  ToolCall: 11,
+  Incomplete: 11,
+  Output: 12,
+  ToolCall: 13,
   Interrupted: 130,
   Terminated: 143,
 } as const;
@@ -31,6 +33,8 @@ const FAMILY_EXIT: Record<ErrorFamily, ExitCodeValue> = {
   router: ExitCode.RouterError,
   harmony: ExitCode.HarmonyParse,
   check: ExitCode.CheckFailed,
+  incomplete: ExitCode.Incomplete,
+  output: ExitCode.Output,
 };
 
 export function exitCodeForFamily(family: ErrorFamily): ExitCodeValue {
@@ -48,7 +52,9 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{ code: ExitCodeValue; meaning: stri
   { code: ExitCode.Truncated, meaning: 'truncated stream: no authenticated final chunk' },
   { code: ExitCode.RouterError, meaning: "the router's authenticated error (inside the encrypted stream)" },
   { code: ExitCode.HarmonyParse, meaning: 'Harmony parse error in strict mode' },
-  { code: ExitCode.CheckFailed, meaning: 'smoke: a check failed on a valid answer (it did not match --expect)' },
+  { code: ExitCode.CheckFailed, meaning: 'smoke: a check failed on a valid answer (not --expect, or not complete: finish length)' },
+  { code: ExitCode.Incomplete, meaning: 'the answer did not finish: the router cancelled it (finish cancelled, or no finish)' },
+  { code: ExitCode.Output, meaning: 'stdout could not be written (disk full, /dev/full, a closed descriptor)' },
   { code: ExitCode.ToolCall, meaning: 'the answer is a tool call (ask/decode without --tool-exec, or --max-tool-calls reached)' },
   { code: ExitCode.Interrupted, meaning: 'interrupted (Ctrl-C); what was printed is kept' },
   { code: ExitCode.Terminated, meaning: 'terminated (SIGTERM); what was printed is kept' },

@@ -21,6 +21,11 @@ function nonNegativeInt(value: string): number {
   return Number(value);
 }
 
+function port(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('Not a port (0-65535).');
+  return Number(value);
+}
+
 function temperature(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 2) {
@@ -96,12 +101,17 @@ export interface TimeoutOptions {
   readonly idleTimeout?: number;
 }
 
-/** The client timeouts from the flags, else the defaults: connect 10 s, idle 60 s, the whole exchange `totalMs`. */
-export function timeoutsFrom(options: TimeoutOptions, totalMs?: number): Timeouts {
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** No exchange runs forever by default: a router that streams without end is cut after this. */
+export const DEFAULT_TOTAL_TIMEOUT_MS = 600_000;
+
+/** The client timeouts from the flags, else the defaults: connect 10 s, idle 60 s, the whole exchange `totalMs` (10 min). */
+export function timeoutsFrom(options: TimeoutOptions, totalMs: number = DEFAULT_TOTAL_TIMEOUT_MS): Timeouts {
   return {
-    connectMs: options.connectTimeout ?? 10_000,
+    connectMs: options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
     totalMs: options.timeout ?? totalMs,
-    idleMs: options.idleTimeout ?? 60_000,
+    idleMs: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS,
   };
 }
 
@@ -148,18 +158,18 @@ function addToolExecOptions(command: Command): Command {
 
 function addTimeoutOptions(command: Command): Command {
   return command
-    .option('--connect-timeout <duration>', 'time to connect and get response headers', duration)
-    .option('--timeout <duration>', 'time for the whole request', duration)
-    .option('--idle-timeout <duration>', 'longest gap between events', duration);
+    .option('--connect-timeout <duration>', 'time to connect and get response headers (default: 10s)', duration)
+    .option('--timeout <duration>', 'time for the whole request (default: 10m; smoke: 2m)', duration)
+    .option('--idle-timeout <duration>', 'longest gap between verified events; heartbeats do not count (default: 60s)', duration);
 }
 
 function addDisplayOptions(command: Command): Command {
   return command
     .option('--show <channels>', 'channels to print: analysis,commentary,final', showList)
     .option('--hide-analysis', 'do not print the analysis channel')
-    .option('--raw', "print each decrypted chunk as the old tool did: Chunk 1: '<|channel|>'")
-    .option('--json', 'NDJSON events on stdout (chunk, message, done, error)')
-    .option('--strict', 'treat malformed Harmony as an error (exit 9)');
+    .addOption(new Option('--raw', "print each decrypted chunk as the old script did: Chunk 1: '<|channel|>'").conflicts('json'))
+    .addOption(new Option('--json', 'NDJSON events on stdout (chunk, message, done, error)').conflicts('raw'))
+    .option('--strict', 'treat malformed Harmony as an error (exit 9), and an answer cut at --max-tokens too (exit 11)');
 }
 
 // `never[]` accepts every command's own parameter types; the action passes commander's values.
@@ -323,7 +333,7 @@ export function buildProgram(ctx: CliContext, version: string): Command {
     .command('serve')
     .description('run the reference router (built-in echo engine or an upstream inference server)')
     .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--port <port>', 'port (0 picks a free one)', nonNegativeInt, 8080)
+    .option('--port <port>', 'port, 0-65535 (0 picks a free one)', port, 8080)
     .option('--key <file>', 'router key file (repeatable: the first is current, others retired)', collect)
     .option('--grace-period <duration>', 'how long retired keys stay accepted', duration)
     .addOption(new Option('--engine <name>', 'built-in engine').choices(['echo']).default('echo'))

@@ -1,6 +1,6 @@
 /**
  * A verified answer that is a tool call: which message it is, its NDJSON `tool_call` event, the
- * line shown on stderr, and the exit code (11) that tells scripts "the answer is a tool call".
+ * line shown on stderr, and the exit code (13) that tells scripts "the answer is a tool call".
  */
 import { sanitizeText } from '../hpke/index.js';
 import type { Message } from '../harmony/index.js';
@@ -92,7 +92,7 @@ export function toolCallLine(call: ToolCall): string {
   return `tool call: ${sanitizeText(call.recipient, 120)} ${sanitizeText(args, 2000)}`;
 }
 
-/** Exit code of a verified answer: 11 when it is a tool call nobody handled, else 0. */
+/** Exit code of a verified answer: 13 when it is a tool call nobody handled, else 0. */
 export function answerExitCode(call: ToolCall | undefined): number {
   return call ? ExitCode.ToolCall : ExitCode.Ok;
 }

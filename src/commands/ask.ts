@@ -5,7 +5,7 @@ import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { readPrompt } from '../cli/input.js';
 import { terminalFor } from '../cli/output.js';
-import { doneRecord, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
+import { checkFinish, doneRecord, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { exchange } from '../client/exchange.js';
 import { writeUserFile } from '../client/fs-atomic.js';
@@ -51,6 +51,7 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
     );
   }
   const router = embedded?.url ?? (settings.router as string);
+  const timeouts = timeoutsFrom(options);
   let spinner = await terminal.spinner(`Asking ${router}`);
   try {
     for (;;) {
@@ -64,7 +65,7 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
         env: ctx.env,
         payload,
         sessionPath: options.session,
-        timeouts: timeoutsFrom(options),
+        timeouts,
         signal: ctx.signal,
         onEvent: (event) => {
           if (event.type === 'key') terminal.debug(`router key ${event.key.fingerprint} kid=${event.key.config.keyId} aead=${event.key.aeadId} from ${event.origin}`);
@@ -75,10 +76,11 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
       });
       spinner.stop();
       terminal.detail(`response headers after ${result.response.headersMs.toFixed(0)} ms`);
-      const outcome = await viewStream(decryptStreamBatches(result.response.body, result.session), terminal, options, result.startedAt);
+      const outcome = await viewStream(decryptStreamBatches(result.response.body, result.session), terminal, { ...options, idleMs: timeouts.idleMs }, result.startedAt);
       if (outcome.responseNonce && options.session) {
         await rememberResponse(terminal, options.session, result.session, outcome.responseNonce);
       }
+      checkFinish(outcome, terminal, options);
       messages.push(...outcome.messages.map((message) => Message.fromDict(message.toDict())));
       const call = outcome.toolCall;
       const handled = call !== undefined && options.toolExec !== undefined && toolCalls < maxToolCalls;

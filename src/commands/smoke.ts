@@ -7,7 +7,7 @@ import { decryptStreamBatches } from '../sse/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode, exitCodeForFamily } from '../cli/exit-codes.js';
 import { Terminal, terminalFor, type OutputStream } from '../cli/output.js';
-import { viewStream } from '../cli/stream-view.js';
+import { requireCompleteAnswer, viewStream } from '../cli/stream-view.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { exchange } from '../client/exchange.js';
 import { writeUserFile } from '../client/fs-atomic.js';
@@ -130,10 +130,13 @@ export async function run(ctx: CliContext, options: SmokeOptions): Promise<numbe
         const payload = buildPayload(conversation, { ...settings, maxTokens: options.maxTokens ?? settings.maxTokens });
         const result = await exchange({ router, keysFile: settings.keysFile, keyPin: settings.keyPin, env: ctx.env, payload, timeouts, signal: ctx.signal });
         const silent = new Terminal({ stdout: SINK, stderr: SINK, env: {} });
-        const outcome = await viewStream(decryptStreamBatches(result.response.body, result.session), silent, { strict: true, show: ['final'] }, started);
+        const outcome = await viewStream(decryptStreamBatches(result.response.body, result.session), silent, { strict: true, show: ['final'], idleMs: timeouts.idleMs }, started);
         if (toolExpectation) checkToolCall(outcome, toolExpectation);
-        else if (!outcome.messages.some((message) => message.channel === 'final')) {
-          throw new HarmonyParseError('NO_FINAL_CHANNEL', 'the answer has no final channel message');
+        else {
+          requireCompleteAnswer(outcome);
+          if (!outcome.messages.some((message) => message.channel === 'final')) {
+            throw new HarmonyParseError('NO_FINAL_CHANNEL', 'the answer has no final channel message');
+          }
         }
         if (expect && !toolExpectation && !expect.test(outcome.answer)) {
           const shown = outcome.answer.length > 80 ? `${outcome.answer.slice(0, 80)}…` : outcome.answer;

@@ -51,13 +51,13 @@ afterAll(async () => {
 });
 
 describe('README tools section', () => {
-  it('the tool call examples print what their comments say (exit 11)', async () => {
+  it('the tool call examples print what their comments say (exit 13)', async () => {
     const [plain, json] = commands(blockAfter('`--json` a `tool_call` event comes before `done`:', 'sh'));
     const first = await shell(`${plain!.line} 2>stderr.txt; echo "exit $?"`);
-    expect(first.output).toBe('exit 11\n');
+    expect(first.output).toBe('exit 13\n');
     const stderr = readFileSync(join(sandbox.dir, 'stderr.txt'), 'utf8');
-    expect(plain!.comments[0]).toMatch(/^stderr: (.*?)\s+\(exit 11\)$/);
-    expect(stderr).toContain(`${/^stderr: (.*?)\s+\(exit 11\)$/.exec(plain!.comments[0]!)![1]}\n`);
+    expect(plain!.comments[0]).toMatch(/^stderr: (.*?)\s+\(exit 13\)$/);
+    expect(stderr).toContain(`${/^stderr: (.*?)\s+\(exit 13\)$/.exec(plain!.comments[0]!)![1]}\n`);
     const second = await shell(json!.line);
     expect(second.output).toBe(`${json!.comments[0]}\n`);
   });

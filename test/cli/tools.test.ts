@@ -2,7 +2,7 @@
  * Tool calls end to end with the built binary, a real router process and the echo engine:
  * declaring tools (both file shapes, --builtin, a profile, a conversation file) rendered exactly as
  * openai/harmony renders them; bad tools files; the tool call as a stderr line, an NDJSON event and
- * exit 11; --tool-exec round trips (each its own sealed request) up to the final answer, with the
+ * exit 13; --tool-exec round trips (each its own sealed request) up to the final answer, with the
  * whole exchange saved; the same loop through create-request | send | decode --json; the command's
  * limits; smoke --expect-tool-call passing and failing.
  */
@@ -200,16 +200,16 @@ describe('declaring tools', () => {
 });
 
 describe('ask: the answer is a tool call', () => {
-  it('prints the call on stderr, nothing on stdout, and exits 11', async () => {
+  it('prints the call on stderr, nothing on stdout, and exits 13', async () => {
     const result = await runCli(['ask', 'Use get_weather location=Paris', '--router', router.url, '--tools', weatherTools()], { env });
-    expect(result.code, result.stderr).toBe(11);
+    expect(result.code, result.stderr).toBe(13);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('tool call: functions.get_weather {"location":"Paris"}\n');
   });
 
   it('--json: a tool_call event with the parsed arguments right before done (finish tool_call)', async () => {
     const result = await runCli(['ask', 'Call get_weather location="San Francisco, CA" please', '--router', router.url, '--tools', weatherTools(), '--json'], { env });
-    expect(result.code, result.stderr).toBe(11);
+    expect(result.code, result.stderr).toBe(13);
     const events = ndjson(result.stdout);
     expect(events.at(-1)).toMatchObject({ type: 'done', finish: 'tool_call', answer: '', verified: true, tool_calls: 0 });
     expect(events.at(-2)).toEqual({
@@ -350,7 +350,7 @@ describe('ask --tool-exec', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it('a failing, slow or flooding command is a clear error (exit 2), and --max-tool-calls 0 leaves the call unhandled (exit 11)', async () => {
+  it('a failing, slow or flooding command is a clear error (exit 2), and --max-tool-calls 0 leaves the call unhandled (exit 13)', async () => {
     const base = ['ask', 'get_weather location=Oslo', '--router', router.url, '--tools', weatherTools()];
     const failing = await runCli([...base, '--tool-exec', 'echo "no such city" >&2; exit 3'], { env });
     expect(failing.code).toBe(2);
@@ -363,19 +363,19 @@ describe('ask --tool-exec', () => {
     expect(flood.code).toBe(2);
     expectOneErrorLine(flood.stderr, 'TOOL_EXEC_OUTPUT_TOO_LARGE');
     const capped = await runCli([...base, '--tool-exec', tool(), '--max-tool-calls', '0'], { env });
-    expect(capped.code).toBe(11);
+    expect(capped.code).toBe(13);
     expect(capped.stderr).toContain('--max-tool-calls 0');
   });
 });
 
 describe('create-request | send | decode --json', () => {
-  it('drives the same loop: tool_call event (exit 11), then the tool message, then the final answer', async () => {
+  it('drives the same loop: tool_call event (exit 13), then the tool message, then the final answer', async () => {
     const first = await runShell(
       `${cliLine(['create-request', 'get_weather location=Lima', '--router', router.url, '--keys', file('router.key'), '--tools', weatherTools()])} | ${cliLine(['send'])} | ${cliLine(['decode', '--json'])}; echo "exit=$?"`,
       env,
     );
     const lines = first.output.trim().split('\n');
-    expect(lines.at(-1)).toBe('exit=11');
+    expect(lines.at(-1)).toBe('exit=13');
     const events = lines.slice(0, -1).map((line) => JSON.parse(line) as Json);
     expect(events.at(-1)).toMatchObject({ type: 'done', finish: 'tool_call' });
     const call = events.at(-2) as { type: string; recipient: string; arguments: unknown };
