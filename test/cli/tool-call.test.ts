@@ -25,7 +25,7 @@ describe('toolCallOf', () => {
 
   it('the stderr line has no control sequences from the model', () => {
     const line = toolCallLine(toolCallOf([call('functions.f', '"\u001b[31mred\u0007\u202e"', 'json')])!);
-    expect(line).toBe('tool call: functions.f "?[31mred??"');
+    expect(line).toBe('tool call: functions.f "\\x1b[31mred\\x07\\u202e"');
     // eslint-disable-next-line no-control-regex
     expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
   });

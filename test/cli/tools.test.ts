@@ -234,7 +234,7 @@ describe('ask: the answer is a tool call', () => {
     const shown = await runInPty(`${cliLine(['ask', 'Use get_weather location=Paris', '--router', router.url, '--tools', weatherTools()])} > ${sh(out)}; echo "exit=$?"`, { ...env, NO_COLOR: '1' });
     expect(readFileSync(out, 'utf8')).toBe('');
     expect(shown.output).toContain('tool call: functions.get_weather {"location":"Paris"}\n');
-    expect(shown.output).toContain('exit=11');
+    expect(shown.output).toContain('exit=13');
     // The analysis is shown dimmed on a terminal; the call's JSON only once, in the call line.
     expect(shown.output.split('{"location":"Paris"}')).toHaveLength(2);
   });
