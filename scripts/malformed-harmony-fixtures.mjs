@@ -115,8 +115,8 @@ const cases = [
   },
   {
     name: 'stray-token-between-messages',
-    source: 'https://github.com/vllm-project/vllm/pull/43408 (`<|end|> 364 <|start|>`)',
-    text: '<|channel|>analysis<|message|>Simple.<|end|> <|start|>assistant<|channel|>final<|message|>4<|return|>',
+    source: 'https://github.com/vllm-project/vllm/pull/43408 (`<|end|> 364 <|start|>`: token 364 is ".\\n\\n")',
+    text: '<|channel|>analysis<|message|>Simple.<|end|>.\n\n<|start|>assistant<|channel|>final<|message|>4<|return|>',
   },
   {
     name: 'empty-channel',

@@ -26,7 +26,7 @@
  *
  * - text right after `<|end|>` with no `<|start|>` (what llama.cpp passes on without its reasoning
  *   parser): a role word (`assistant<|channel|>final...`) starts the header; other text starts an
- *   assistant `final` message (whitespace between messages is skipped);
+ *   assistant `final` message (whitespace or punctuation alone between messages is skipped);
  * - junk or look-alike characters around a channel name (`<|channel|>––commentary`,
  *   `commentary?`, `Ｆｉｎａｌ`): the name is normalised to the valid channel it recognisably is
  *   (`validChannels`, else analysis/commentary/final); Unicode spaces in a header
@@ -227,7 +227,8 @@ export class StreamableParser {
    */
   #textWithoutStart(token: number, message: string): boolean {
     const text = tokenString(token);
-    if (text === undefined || text.trim() === '') return false;
+    // Whitespace or punctuation alone between messages (vLLM saw `<|end|>.\n\n<|start|>`) is a stray token.
+    if (text === undefined || !/[\p{L}\p{N}]/u.test(text)) return false;
     const word = text.trim();
     if (ROLE_WORDS.has(word)) {
       this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: a role with no <|start|> before it, assumed <|start|>`);
