@@ -13,6 +13,7 @@ export const ExitCode = {
   RouterError: 8,
   HarmonyParse: 9,
   CheckFailed: 10,
+  Unauthorized: 11,
   Interrupted: 130,
   Terminated: 143,
 } as const;
@@ -30,6 +31,7 @@ const FAMILY_EXIT: Record<ErrorFamily, ExitCodeValue> = {
   router: ExitCode.RouterError,
   harmony: ExitCode.HarmonyParse,
   check: ExitCode.CheckFailed,
+  auth: ExitCode.Unauthorized,
 };
 
 export function exitCodeForFamily(family: ErrorFamily): ExitCodeValue {
@@ -48,6 +50,7 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{ code: ExitCodeValue; meaning: stri
   { code: ExitCode.RouterError, meaning: "the router's authenticated error (inside the encrypted stream)" },
   { code: ExitCode.HarmonyParse, meaning: 'Harmony parse error in strict mode' },
   { code: ExitCode.CheckFailed, meaning: 'smoke: a check failed on a valid answer (it did not match --expect)' },
+  { code: ExitCode.Unauthorized, meaning: 'the router wants an API token or refused the one given (HTTP 401): set --api-token, HARMONY_HPKE_API_TOKEN or profile api_token' },
   { code: ExitCode.Interrupted, meaning: 'interrupted (Ctrl-C); what was printed is kept' },
   { code: ExitCode.Terminated, meaning: 'terminated (SIGTERM); what was printed is kept' },
 ];

@@ -73,6 +73,7 @@ export interface RouterFlagOptions {
   readonly router?: string;
   readonly keys?: string;
   readonly keyPin?: string;
+  readonly apiToken?: string;
 }
 
 export interface ConversationOptions {
@@ -112,7 +113,8 @@ function addRouterOptions(command: Command): Command {
   return command
     .option('--router <url>', 'router base URL (env HARMONY_HPKE_ROUTER)')
     .option('--keys <file>', "the router's key config (application/ohttp-keys file); works offline")
-    .option('--key-pin <pin>', "pin the router's public key: sha256:<hex> (env HARMONY_HPKE_KEY_PIN)");
+    .option('--key-pin <pin>', "pin the router's public key: sha256:<hex> (env HARMONY_HPKE_KEY_PIN)")
+    .option('--api-token <token>', 'API token, sent inside the sealed request (prefer env HARMONY_HPKE_API_TOKEN: argv is visible to other users)');
 }
 
 function addConversationOptions(command: Command): Command {
@@ -255,6 +257,7 @@ export function buildProgram(ctx: CliContext, version: string): Command {
       .option('--router <url>', 'router base URL')
       .option('--keys <file>', "the router's key config file")
       .option('--key-pin <pin>', "pin the router's public key: sha256:<hex>")
+      .option('--api-token <token>', 'API token, sent inside the sealed request (prefer env HARMONY_HPKE_API_TOKEN)')
       .option('--prompt <text>', 'canary prompt (repeatable)', collect)
       .option('--expect <regex>', 'regular expression the final answer must match')
       .option('--max-tokens <n>', 'maximum completion tokens', positiveInt)
@@ -297,6 +300,18 @@ export function buildProgram(ctx: CliContext, version: string): Command {
       .option('--list', 'list pinned routers')
       .option('--json', 'machine-readable output'),
   ).action(action(() => import('../commands/keys-pin.js')));
+
+  const apiToken = keys.command('api-token').description("the router's client API tokens");
+  apiToken
+    .command('create')
+    .description('make a new API token: print it once, append its hash to the token file (mode 0600)')
+    .requiredOption('--name <name>', 'name for logs and metrics (letters, digits, . _ -)')
+    .option('--file <file>', 'API token file (env HARMONY_HPKE_API_KEYS; default api-tokens.jsonl)')
+    .option('--max-streams <n>', 'limit: concurrent streams per router process', positiveInt)
+    .option('--requests-per-minute <n>', 'limit: requests per minute per router process', positiveInt)
+    .option('--max-tokens <n>', 'limit: largest max_tokens per request', positiveInt)
+    .option('--json', 'print {"name","token","file"}')
+    .action(action(() => import('../commands/keys-api-token.js')));
 
   program
     .command('serve')

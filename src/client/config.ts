@@ -2,10 +2,11 @@
  * Settings resolution: flags > env (HARMONY_HPKE_*) > config file profile > defaults.
  * The config file is `$XDG_CONFIG_HOME/harmony-hpke/config.json`:
  *   {"default_profile": "prod", "profiles": {"prod": {"router": "...", "key_pin": "sha256:...",
- *    "keys": "file", "model": "gpt-oss-120b", "max_tokens": 1024, "reasoning_effort": "medium"}}}
+ *    "keys": "file", "model": "gpt-oss-120b", "max_tokens": 1024, "reasoning_effort": "medium",
+ *    "api_token": "hhpke_..."}}}   (a file with an api_token must be mode 0600)
  */
-import { readFile } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
+import { readFile, stat } from 'node:fs/promises';
+import { KeyError, UsageError } from '../errors.js';
 import type { Env } from '../cli/output.js';
 import { parseUrl } from './http.js';
 import { configFile } from './paths.js';
@@ -17,6 +18,8 @@ export interface Profile {
   readonly model?: string;
   readonly max_tokens?: number;
   readonly reasoning_effort?: 'low' | 'medium' | 'high';
+  /** A secret: a config file holding one must not be readable by group or others. */
+  readonly api_token?: string;
 }
 
 export interface ConfigFile {
@@ -27,7 +30,7 @@ export interface ConfigFile {
 export const DEFAULT_MODEL = 'gpt-oss-20b';
 export const DEFAULT_MAX_TOKENS = 1024;
 
-const PROFILE_KEYS = new Set(['router', 'key_pin', 'keys', 'model', 'max_tokens', 'reasoning_effort']);
+const PROFILE_KEYS = new Set(['router', 'key_pin', 'keys', 'model', 'max_tokens', 'reasoning_effort', 'api_token']);
 
 function validateProfile(name: string, value: unknown, file: string): Profile {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -78,6 +81,16 @@ export async function loadConfigFile(env: Env, explicitPath?: string): Promise<C
   if (defaultProfile !== undefined && (typeof defaultProfile !== 'string' || !(defaultProfile in profiles))) {
     throw new UsageError('CONFIG_INVALID', `config file ${path}: default_profile names no profile`);
   }
+  if (Object.values(profiles).some((profile) => profile.api_token !== undefined)) {
+    // Like a key file: a secret in a file others can read is refused, not used.
+    const mode = (await stat(path)).mode;
+    if ((mode & 0o077) !== 0) {
+      throw new KeyError(
+        'CONFIG_PERMISSIONS',
+        `config file ${path} holds an api_token and is readable by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`,
+      );
+    }
+  }
   return { profiles, ...(defaultProfile !== undefined ? { default_profile: defaultProfile as string } : {}) };
 }
 
@@ -93,6 +106,7 @@ export interface RouterFlags {
   readonly model?: string;
   readonly maxTokens?: number;
   readonly reasoningEffort?: 'low' | 'medium' | 'high';
+  readonly apiToken?: string;
 }
 
 export interface RouterSettings {
@@ -106,6 +120,8 @@ export interface RouterSettings {
   /** True when a flag, env or profile chose the reasoning effort (not the default). */
   readonly reasoningEffortExplicit: boolean;
   readonly profile: string | undefined;
+  /** --api-token > HARMONY_HPKE_API_TOKEN > profile api_token; travels inside the sealed request. */
+  readonly apiToken: string | undefined;
 }
 
 export async function resolveRouterSettings(flags: RouterFlags & GlobalFlags, env: Env): Promise<RouterSettings> {
@@ -136,6 +152,7 @@ export async function resolveRouterSettings(flags: RouterFlags & GlobalFlags, en
     reasoningEffort: flags.reasoningEffort ?? envEffort ?? profile.reasoning_effort ?? 'medium',
     reasoningEffortExplicit: (flags.reasoningEffort ?? envEffort ?? profile.reasoning_effort) !== undefined,
     profile: profileName,
+    apiToken: pick(flags.apiToken, env['HARMONY_HPKE_API_TOKEN'], profile.api_token),
   };
 }
 

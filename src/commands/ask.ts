@@ -33,9 +33,13 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
     reasoningEffort: settings.reasoningEffort,
     overrideSavedEffort: settings.reasoningEffortExplicit,
   });
-  const payload = buildPayload(conversation, { ...settings, temperature: options.temperature });
-
   const embedded = settings.router === undefined || options.local ? await startEmbeddedRouter() : undefined;
+  // The embedded router wants no token: a configured one stays out of that request.
+  const payload = buildPayload(conversation, {
+    ...settings,
+    apiToken: embedded ? undefined : settings.apiToken,
+    temperature: options.temperature,
+  });
   if (embedded) {
     terminal.info(
       `${settings.router === undefined ? 'no router configured' : '--local'}: using the embedded local router at ${embedded.url} (built-in echo engine, no model loaded)`,
