@@ -342,6 +342,22 @@ export function buildProgram(ctx: CliContext, version: string): Command {
     .option('--json', 'print the ready line as JSON')
     .option('--test-faults', 'honour the X-Harmony-Hpke-Test-Fault request header (tests only)')
     .option('--fault <mode>', 'inject a fault in every stream (tests only): malformed-header, stall, disconnect:N, error:N')
+    .option('--api-keys <file>', 'API token file (hashes, mode 0600; env HARMONY_HPKE_API_KEYS): clients must send a listed token')
+    .option('--replay-store <url>', 'shared replay store redis://HOST:PORT[/DB] (env HARMONY_HPKE_REPLAY_STORE; default in memory)')
+    .option('--replay-store-timeout <duration>', 'bound on each replay store call (default 200ms)', duration)
+    .option('--metrics-port <port>', 'serve Prometheus metrics at GET /metrics on this port (0: a free one)', nonNegativeInt)
+    .option('--metrics-host <host>', 'address of the metrics listener (default 127.0.0.1)')
+    .option('--router-config <file>', 'router config file (JSON): Harmony and fleet settings')
+    .addOption(
+      new Option('--reasoning-effort <level>', 'reasoning effort for requests that set none (env HARMONY_REASONING_EFFORT)').choices([
+        'low',
+        'medium',
+        'high',
+      ]),
+    )
+    .option('--include-analysis <bool>', 'false: withhold the analysis channel from the stream (env HARMONY_INCLUDE_ANALYSIS)')
+    .option('--harmony <on|off>', 'off: do not render Harmony; forward to a chat-completions upstream (env HARMONY_ENABLED)')
+    .addOption(new Option('--upstream-api <api>', 'upstream API: completions (token ids) or chat').choices(['completions', 'chat']))
     .action(action(() => import('../commands/serve.js')));
 
   program

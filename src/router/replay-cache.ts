@@ -7,6 +7,8 @@
 export interface ReplayStore {
   /** Records `key` for `ttlMs`; resolves false if it was already recorded and not yet expired. */
   remember(key: string, ttlMs: number): boolean | Promise<boolean>;
+  /** Whether a shared store answers now (for /healthz); stores without one are local and always answer. */
+  ping?(): Promise<boolean>;
 }
 
 export class MemoryReplayStore implements ReplayStore {

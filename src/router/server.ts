@@ -36,6 +36,10 @@ import { ProblemType, sendProblem } from './problem.js';
 import { MemoryReplayStore, type ReplayStore } from './replay-cache.js';
 import { renderPrompt, TokenTextDecoder } from './render.js';
 import { openPlaintextBaseline, PlaintextEventStream, type ChunkEventWriter } from './plaintext-baseline.js';
+import { AnalysisFilter } from './analysis-filter.js';
+import { TokenLimiter, type Admission } from './auth/limits.js';
+import type { ApiTokenTable } from './auth/tokens.js';
+import type { RouterMetrics } from './metrics.js';
 
 export { KEYS_PATH, REQUEST_MEDIA_TYPE, STREAM_PATH };
 export const TEST_FAULT_HEADER = 'x-harmony-hpke-test-fault';
@@ -53,7 +57,17 @@ export interface RequestLog {
   readonly prompt_tokens?: number | undefined;
   readonly completion_tokens?: number | undefined;
   readonly chunks?: number | undefined;
+  /** The API token's name from the token file (never the token). */
+  readonly token?: string | undefined;
   readonly duration_ms: number;
+}
+
+/** Router-side Harmony settings (src/router/settings.ts resolves them for `serve`). */
+export interface RouterHarmonyOptions {
+  /** For requests that set no reasoning effort. */
+  readonly reasoningEffort?: 'low' | 'medium' | 'high' | undefined;
+  /** false: analysis messages are withheld from the encrypted stream. Default true. */
+  readonly includeAnalysis?: boolean | undefined;
 }
 
 export interface RouterOptions {
@@ -80,6 +94,13 @@ export interface RouterOptions {
   readonly log?: (record: RequestLog) => void;
   readonly now?: () => number;
   /**
+   * Client authentication: the current API token table (read on every request, so a reload that
+   * swaps it takes effect at once). Unset, or returning undefined: open access.
+   */
+  readonly apiTokens?: () => ApiTokenTable | undefined;
+  readonly metrics?: RouterMetrics;
+  readonly harmony?: RouterHarmonyOptions;
+  /**
    * BENCH ONLY (`npm run bench`; the CLI never sets it, never use it in a deployment): also serve
    * POST on this path with no encryption at all, the request plaintext in and the chunk messages
    * out as plain JSON, through the same server code (see plaintext-baseline.ts). Unset: no such path.
@@ -98,6 +119,12 @@ export interface RunningRouter {
   readonly port: number;
   readonly fingerprint: string;
   readonly keyring: Keyring;
+  /**
+   * Replaces the key list (SIGHUP): the first key becomes current; a key that was current and is
+   * now retired starts its grace period now; retired keys kept keep their deadline. Open streams
+   * are not touched.
+   */
+  reloadKeys(keys: readonly RouterKey[]): void;
   stats(): RouterStats;
   /** Stops accepting, ends open streams with an authenticated `cancelled` chunk, then closes. */
   close(): Promise<void>;
@@ -150,8 +177,10 @@ interface ActiveStream {
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
   const settings = { ...DEFAULTS, ...stripUndefined(options) };
   const now = options.now ?? Date.now;
-  const keyring = new Keyring(options.keys, { graceMs: settings.retiredGraceMs, now });
-  const replay = options.replayStore ?? new MemoryReplayStore({ now });
+  let keyring = new Keyring(options.keys, { graceMs: settings.retiredGraceMs, now });
+  const metrics = options.metrics;
+  const limiter = new TokenLimiter(now);
+  const replay: ReplayStore = options.replayStore ?? new MemoryReplayStore({ now });
   const log = options.log ?? (() => {});
   const active = new Set<ActiveStream>();
   const sockets = new Set<Socket>();
@@ -168,6 +197,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   ) => {
     refused += 1;
     sendProblem(res, problem);
+    metrics?.request('refused', problem.status);
     log({
       time: new Date().toISOString(),
       method: req.method ?? '',
@@ -308,6 +338,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     }
 
     let opened: Awaited<ReturnType<typeof openRequest>>;
+    const openStarted = performance.now();
     try {
       opened = baseline ? openPlaintextBaseline(body, keyring.current) : await openRequest(body, (keyId) => keyring.lookup(keyId));
     } catch (error) {
@@ -337,6 +368,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       return;
     }
 
+    metrics?.opened((performance.now() - openStarted) / 1000);
+
     // Parse the payload now (iat is inside it), but report a bad payload inside the stream.
     let payload: RequestPayload | undefined;
     let payloadError: HarmonyHpkeError | undefined;
@@ -346,6 +379,87 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       if (!(error instanceof HarmonyHpkeError)) throw error;
       payloadError = error;
     }
+
+    // Client authentication, before any engine work and before the replay store is touched:
+    // a refused request burns no replay entry, so the client's retry after a 429 is the same bytes.
+    const admission = authenticate(req, res, started, payload);
+    if (admission === undefined) return;
+    try {
+      await serveAdmitted(req, res, started, controller, baseline, opened, payload, payloadError, admission);
+    } finally {
+      if (admission.ok) admission.release();
+    }
+  }
+
+  /**
+   * undefined when the request was refused (401/429 already sent); otherwise its admission (a
+   * no-op one under open access).
+   */
+  function authenticate(
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    payload: RequestPayload | undefined,
+  ): (Admission & { ok: true; token?: string; maxTokens?: number }) | undefined {
+    const tokens = options.apiTokens?.();
+    if (tokens === undefined) return { ok: true, release: () => {} };
+    const result = tokens.authenticate(payload?.api_token);
+    if (!result.ok) {
+      metrics?.authRefused(result.reason);
+      // One answer for missing, unknown and disabled: nothing tells which tokens exist.
+      refuse(
+        res,
+        started,
+        req,
+        {
+          type: ProblemType.Unauthorized,
+          status: 401,
+          title: 'A valid API token is required',
+          detail: 'put the API token in the sealed request (api_token)',
+          headers: { 'www-authenticate': 'HarmonyHpke-Api-Token' },
+        },
+        { error: `AUTH_${result.reason.toUpperCase()}` },
+      );
+      return undefined;
+    }
+    const { entry } = result;
+    const admitted = limiter.admit(entry);
+    if (!admitted.ok) {
+      metrics?.authRefused(admitted.reason, entry.name);
+      refuse(
+        res,
+        started,
+        req,
+        {
+          type: ProblemType.RateLimited,
+          status: 429,
+          title: admitted.reason === 'streams' ? 'Too many concurrent streams for this API token' : 'Too many requests for this API token',
+          detail:
+            admitted.reason === 'streams'
+              ? `this token may hold ${entry.limits.maxStreams} streams at once`
+              : `this token may send ${entry.limits.requestsPerMinute} requests per minute`,
+          headers: { 'retry-after': String(admitted.retryAfterSeconds) },
+        },
+        { token: entry.name, error: admitted.reason === 'streams' ? 'LIMIT_STREAMS' : 'LIMIT_RATE' },
+      );
+      return undefined;
+    }
+    metrics?.tokenAccepted(entry.name);
+    return { ...admitted, token: entry.name, ...(entry.limits.maxTokens !== undefined ? { maxTokens: entry.limits.maxTokens } : {}) };
+  }
+
+  async function serveAdmitted(
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    controller: AbortController,
+    baseline: boolean,
+    opened: Awaited<ReturnType<typeof openRequest>>,
+    payload: RequestPayload | undefined,
+    payloadError: HarmonyHpkeError | undefined,
+    admission: { token?: string; maxTokens?: number },
+  ): Promise<void> {
+    const token = admission.token;
 
     const serverTime = Math.floor(now() / 1000);
     if (payload && Math.abs(payload.iat - serverTime) * 1000 > settings.iatSkewMs) {
@@ -360,14 +474,17 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
           detail: `iat must be within ${settings.iatSkewMs / 1000} s of the server time`,
           extra: { server_time: serverTime },
         },
-        { rid: payload.rid, kid: opened.header.keyId },
+        { rid: payload.rid, kid: opened.header.keyId, token },
       );
       return;
     }
     let fresh: boolean;
+    const replayStarted = performance.now();
     try {
       fresh = await replay.remember(Buffer.from(opened.enc).toString('base64url'), settings.replayTtlMs);
+      metrics?.replayStore('ok', (performance.now() - replayStarted) / 1000);
     } catch {
+      metrics?.replayStore('error', (performance.now() - replayStarted) / 1000);
       // Fail closed: without the replay check no request is served.
       refuse(
         res,
@@ -379,7 +496,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
           title: 'The replay store is unavailable',
           headers: { 'retry-after': '1' },
         },
-        { rid: payload?.rid, kid: opened.header.keyId },
+        { rid: payload?.rid, kid: opened.header.keyId, token },
       );
       return;
     }
@@ -395,12 +512,35 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
           detail: 'this sealed request was already received',
           extra: { server_time: serverTime },
         },
-        { rid: payload?.rid, kid: opened.header.keyId },
+        { rid: payload?.rid, kid: opened.header.keyId, token },
       );
       return;
     }
 
     totalStreams += 1;
+    metrics?.streamOpened();
+    try {
+      await streamAnswer(req, res, started, controller, baseline, opened, payload, payloadError, admission, serverTime);
+    } finally {
+      metrics?.streamClosed();
+    }
+  }
+
+  async function streamAnswer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    controller: AbortController,
+    baseline: boolean,
+    opened: Awaited<ReturnType<typeof openRequest>>,
+    payload: RequestPayload | undefined,
+    payloadError: HarmonyHpkeError | undefined,
+    admission: { token?: string; maxTokens?: number },
+    serverTime: number,
+  ): Promise<void> {
+    const token = admission.token;
+    const withhold = options.harmony?.includeAnalysis === false ? new AnalysisFilter() : undefined;
+    let firstChunk = true;
     const events: ChunkEventWriter = baseline ? new PlaintextEventStream() : encryptedEvents(opened);
 
     res.writeHead(200, {
@@ -449,18 +589,23 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     try {
       await write(events.hpkeEvent());
       const model = payload?.model ?? 'unknown';
-      await write(events.chunk({ t: 'start', rid: rid ?? '', model, created: serverTime }));
+      await write(
+        events.chunk({ t: 'start', rid: rid ?? '', model, created: serverTime, ...(withhold ? { analysis: 'withheld' } : {}) }),
+      );
       if (!payload) throw new StreamFailure('bad_request', `the request payload is invalid (${payloadError?.code ?? 'INVALID'})`);
 
+      const defaultEffort = options.harmony?.reasoningEffort;
+      const effort = payload.params.reasoning_effort ?? defaultEffort;
+      const rendered = effort === payload.params.reasoning_effort ? payload : { ...payload, params: { ...payload.params, reasoning_effort: effort } };
       let prompt: ReturnType<typeof renderPrompt>;
       try {
-        prompt = renderPrompt(payload, new Date(now()));
+        prompt = renderPrompt(rendered, new Date(now()));
       } catch (error) {
         throw new StreamFailure('bad_conversation', `the conversation cannot be rendered: ${safeMessage(error)}`);
       }
       promptTokens = prompt.tokens.length;
       const fault = settings.testFaults ? parseFault(headerValue(req.headers[TEST_FAULT_HEADER])) : undefined;
-      const maxTokens = Math.min(payload.params.max_tokens ?? 1024, settings.maxTokensLimit);
+      const maxTokens = Math.min(payload.params.max_tokens ?? 1024, settings.maxTokensLimit, admission.maxTokens ?? Infinity);
       const textDecoder = new TokenTextDecoder();
 
       const iterator = options.engine
@@ -471,7 +616,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
           conversation: prompt.conversation,
           maxTokens,
           temperature: payload.params.temperature,
-          reasoningEffort: payload.params.reasoning_effort,
+          reasoningEffort: effort,
           stopTokens: prompt.stopTokens,
           signal: controller.signal,
           fault,
@@ -487,12 +632,19 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         if (event.type === 'done') {
           finish = event.finish;
           if (event.promptTokens > 0) promptTokens = event.promptTokens;
+          const held = withhold?.flush() ?? [];
+          if (held.length > 0) await write(events.chunk({ t: 'tokens', ids: held, text: textDecoder.decode(held) }));
           break;
         }
-        for (let offset = 0; offset < event.ids.length; offset += MAX_TOKENS_PER_CHUNK) {
-          const ids = event.ids.slice(offset, offset + MAX_TOKENS_PER_CHUNK);
-          completionTokens += ids.length;
+        completionTokens += event.ids.length;
+        const forwarded = withhold ? withhold.push(event.ids) : event.ids;
+        for (let offset = 0; offset < forwarded.length; offset += MAX_TOKENS_PER_CHUNK) {
+          const ids = forwarded.slice(offset, offset + MAX_TOKENS_PER_CHUNK);
           await write(events.chunk({ t: 'tokens', ids, text: textDecoder.decode(ids) }));
+          if (firstChunk) {
+            firstChunk = false;
+            metrics?.firstChunk((performance.now() - started) / 1000);
+          }
         }
       }
       await write(
@@ -528,6 +680,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
                 ? new StreamFailure(error.code.toLowerCase(), safeMessage(error))
                 : new StreamFailure('internal', 'the router failed while streaming');
         errorCode = failure.code;
+        if (failure.code !== 'bad_request' && failure.code !== 'bad_conversation') metrics?.upstreamError(failure.code);
         await write(events.final({ t: 'error', code: failure.code, message: failure.message })).catch(() => {});
       }
     } finally {
@@ -553,8 +706,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
       chunks: events.chunksWritten,
+      token,
       duration_ms: Math.round(performance.now() - started),
     });
+    metrics?.streamed(events.chunksWritten, completionTokens);
+    metrics?.request(errorCode === 'CLIENT_GONE' ? 'client_gone' : errorCode !== undefined ? 'error' : (finish ?? 'error'), 200);
   }
 
   function encryptedEvents(opened: Awaited<ReturnType<typeof openRequest>>): EncryptedEventStream {
@@ -599,14 +755,19 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       }
       if (path === '/healthz') {
         if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(req, res, started, 'GET');
+        // A shared replay store that does not answer means every request would get 503: say so.
+        const replayOk = replay.ping ? await replay.ping() : true;
+        const status = closing ? 'shutting-down' : replayOk ? 'ok' : 'replay-store-unavailable';
         const body = JSON.stringify({
-          status: closing ? 'shutting-down' : 'ok',
+          status,
           engine: options.engine.name,
           fingerprint: keyring.fingerprint,
           active_streams: active.size,
           max_streams: settings.maxStreams,
+          replay_store: replay.ping ? (replayOk ? 'ok' : 'unavailable') : 'memory',
+          auth: options.apiTokens?.() !== undefined ? 'api-tokens' : 'open',
         });
-        res.writeHead(closing ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.writeHead(status === 'ok' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         res.end(body);
         return;
       }
@@ -660,8 +821,15 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   return {
     url: `http://${hostForUrl}:${address.port}`,
     port: address.port,
-    fingerprint: keyring.fingerprint,
-    keyring,
+    get fingerprint() {
+      return keyring.fingerprint;
+    },
+    get keyring() {
+      return keyring;
+    },
+    reloadKeys: (keys) => {
+      keyring = new Keyring(keys, { graceMs: settings.retiredGraceMs, now, previous: keyring });
+    },
     stats: () => ({ activeStreams: active.size, totalStreams, refused }),
     close: async () => {
       if (closing) return;
