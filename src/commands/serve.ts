@@ -51,7 +51,7 @@ export interface ServeOptions {
 
 async function createEngine(options: ServeOptions, harmony: HarmonySettings): Promise<Engine> {
   if (!harmony.harmony && harmony.upstreamApi !== 'chat') {
-    throw new UsageError('USAGE_HARMONY', '--harmony off forwards to a chat-completions upstream: it needs --upstream-api chat');
+    throw new UsageError('USAGE_HARMONY', '--harmony off forwards to a chat-completions upstream: it cannot use --upstream-api completions');
   }
   if (harmony.harmony && harmony.upstreamApi === 'chat') {
     throw new UsageError('USAGE_HARMONY', '--upstream-api chat means the upstream renders Harmony: it needs --harmony off');

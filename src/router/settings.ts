@@ -6,7 +6,7 @@
  * | reasoning effort   | --reasoning-effort        | HARMONY_HPKE_REASONING_EFFORT, HARMONY_REASONING_EFFORT    | reasoning_effort    | (the request's, else medium) |
  * | include analysis   | --include-analysis BOOL   | HARMONY_HPKE_INCLUDE_ANALYSIS, HARMONY_INCLUDE_ANALYSIS    | include_analysis    | true    |
  * | render Harmony     | --harmony on|off          | HARMONY_HPKE_HARMONY_ENABLED, HARMONY_ENABLED              | harmony             | on      |
- * | upstream API       | --upstream-api completions|chat | HARMONY_HPKE_UPSTREAM_API                            | upstream_api        | completions |
+ * | upstream API       | --upstream-api completions|chat | HARMONY_HPKE_UPSTREAM_API                            | upstream_api        | completions (chat with Harmony off) |
  *
  * The config file (`serve --router-config FILE`, JSON) may also hold the fleet settings
  * `api_keys`, `replay_store`, `metrics_port`, `metrics_host`, which flags override.
@@ -135,6 +135,12 @@ export function resolveHarmonySettings(flags: HarmonyFlags, env: Env, file: Rout
   const analysisEnv = fromEnv(env, ['HARMONY_HPKE_INCLUDE_ANALYSIS', 'HARMONY_INCLUDE_ANALYSIS']);
   const harmonyEnv = fromEnv(env, ['HARMONY_HPKE_HARMONY_ENABLED', 'HARMONY_ENABLED']);
   const apiEnv = fromEnv(env, ['HARMONY_HPKE_UPSTREAM_API']);
+  const harmony =
+    flags.harmony !== undefined
+      ? parseBoolean(flags.harmony, '--harmony')
+      : harmonyEnv
+        ? parseBoolean(harmonyEnv.value, harmonyEnv.name)
+        : (file.harmony ?? true);
   return {
     reasoningEffort:
       flags.reasoningEffort !== undefined
@@ -148,17 +154,13 @@ export function resolveHarmonySettings(flags: HarmonyFlags, env: Env, file: Rout
         : analysisEnv
           ? parseBoolean(analysisEnv.value, analysisEnv.name)
           : (file.include_analysis ?? true),
-    harmony:
-      flags.harmony !== undefined
-        ? parseBoolean(flags.harmony, '--harmony')
-        : harmonyEnv
-          ? parseBoolean(harmonyEnv.value, harmonyEnv.name)
-          : (file.harmony ?? true),
+    harmony,
+    // Harmony off means a chat upstream unless something says otherwise (and then serve refuses).
     upstreamApi:
       flags.upstreamApi !== undefined
         ? upstreamApi(flags.upstreamApi, '--upstream-api')
         : apiEnv
           ? upstreamApi(apiEnv.value, apiEnv.name)
-          : (file.upstream_api ?? 'completions'),
+          : (file.upstream_api ?? (harmony ? 'completions' : 'chat')),
   };
 }
