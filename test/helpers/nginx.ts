@@ -26,13 +26,13 @@ pid ${join(dir, 'nginx.pid')};
 error_log ${join(dir, 'error.log')} warn;
 events { worker_connections 256; }
 http {
-  access_log ${join(dir, 'access.log')} combined_upstream;
   client_body_temp_path ${join(dir, 'body')};
   proxy_temp_path ${join(dir, 'proxy')};
   fastcgi_temp_path ${join(dir, 'fastcgi')};
   uwsgi_temp_path ${join(dir, 'uwsgi')};
   scgi_temp_path ${join(dir, 'scgi')};
   log_format combined_upstream '$request $status upstream=$upstream_addr';
+  access_log ${join(dir, 'access.log')} combined_upstream;
   upstream harmony_routers {
 ${upstreams.map((address) => `    server ${address} max_fails=1 fail_timeout=2s;`).join('\n')}
     keepalive 16;
@@ -68,11 +68,17 @@ export async function startNginx(program: string, dir: string, upstreams: readon
   child.stdout?.on('data', (part: Buffer) => (output += part.toString()));
   child.stderr?.on('data', (part: Buffer) => (output += part.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitFor(async () => {
-    if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${output}`);
-    const response = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
-    return response !== undefined;
-  }, `nginx on port ${port}`);
+  const failed = exited.then(() => {
+    throw new Error(`nginx exited ${child.exitCode}: ${output}`);
+  });
+  failed.catch(() => {});
+  await Promise.race([
+    failed,
+    waitFor(async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+      return response !== undefined;
+    }, `nginx on port ${port}`),
+  ]);
   const { readFileSync } = await import('node:fs');
   return {
     url: `http://127.0.0.1:${port}`,
