@@ -27,6 +27,16 @@ export interface ServeOptions {
   readonly upstreamTimeout?: number;
   readonly maxRequestBytes?: number;
   readonly maxStreams?: number;
+  readonly maxConnections?: number;
+  readonly maxUploads?: number;
+  readonly minUploadRate?: number;
+  readonly bodyTimeout?: number;
+  readonly writeTimeout?: number;
+  readonly closeTimeout?: number;
+  readonly replayCacheSize?: number;
+  readonly renderWorkers?: number;
+  readonly renderTimeout?: number;
+  readonly maxPromptTokens?: number;
   readonly heartbeat?: number;
   readonly readyFile?: string;
   readonly logFormat: 'text' | 'json';
@@ -147,6 +157,23 @@ export async function run(ctx: CliContext, options: ServeOptions): Promise<numbe
     replayStore = store;
   }
 
+  // Whoever reads our stderr (a log shipper, a pipe) may go away: the next write fails with EPIPE,
+  // emitted as an 'error' event that would end the process and cut every open stream. The router
+  // stops logging instead and keeps serving.
+  let logging = true;
+  const stopLogging = () => {
+    logging = false;
+  };
+  const logLine = (line: string) => {
+    if (!logging) return;
+    try {
+      ctx.stderr.write(line);
+    } catch {
+      stopLogging();
+    }
+  };
+  const errorSource = ctx.stderr as unknown as { on?: (event: 'error', listener: () => void) => unknown };
+  if (typeof errorSource.on === 'function') errorSource.on('error', stopLogging);
   const router = await startRouter({
     host: options.host,
     port: options.port,
@@ -155,11 +182,21 @@ export async function run(ctx: CliContext, options: ServeOptions): Promise<numbe
     retiredGraceMs: options.gracePeriod,
     maxRequestBytes: options.maxRequestBytes,
     maxStreams: options.maxStreams,
+    maxConnections: options.maxConnections,
+    maxUploads: options.maxUploads,
+    minUploadBytesPerSec: options.minUploadRate,
+    bodyTimeoutMs: options.bodyTimeout,
+    writeTimeoutMs: options.writeTimeout,
+    closeTimeoutMs: options.closeTimeout,
+    replayCacheSize: options.replayCacheSize,
+    renderWorkers: options.renderWorkers,
+    renderTimeoutMs: options.renderTimeout,
+    maxPromptTokens: options.maxPromptTokens,
     heartbeatMs: options.heartbeat,
     upstreamTimeoutMs: options.upstreamTimeout,
     testFaults: options.testFaults ?? false,
     log: (record) => {
-      if (!options.quiet) ctx.stderr.write(formatLog(record, options.logFormat));
+      if (!options.quiet) logLine(formatLog(record, options.logFormat));
     },
     apiTokens: () => apiTokens,
     ...(metrics !== undefined ? { metrics } : {}),
@@ -183,14 +220,14 @@ export async function run(ctx: CliContext, options: ServeOptions): Promise<numbe
         if (nextKeys) router.reloadKeys(nextKeys);
         if (nextTokens) apiTokens = nextTokens;
         metrics?.reloaded('ok');
-        terminal.info(
+        if (logging) terminal.info(
           `reloaded on SIGHUP: key ${router.fingerprint}${nextKeys ? ` (${nextKeys.length} key${nextKeys.length === 1 ? '' : 's'})` : ''}` +
             `${nextTokens ? `, ${nextTokens.size} API token${nextTokens.size === 1 ? '' : 's'}` : ''}`,
         );
       } catch (error) {
         metrics?.reloaded('failed');
         const code = (error as { code?: string }).code ?? 'ERROR';
-        terminal.warn(`SIGHUP reload failed, keeping the running keys and tokens: ${(error as Error).message} (${code})`);
+        if (logging) terminal.warn(`SIGHUP reload failed, keeping the running keys and tokens: ${(error as Error).message} (${code})`);
       }
     })();
   };
@@ -226,8 +263,8 @@ export async function run(ctx: CliContext, options: ServeOptions): Promise<numbe
     if (ctx.signal.aborted) resolve();
     else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
   });
-  terminal.info('shutting down: finishing open streams');
   process.off('SIGHUP', onHangup);
+  if (logging) terminal.info('shutting down: finishing open streams');
   await router.close();
   await metricsListener?.close();
   await replayStore?.close();

@@ -74,6 +74,8 @@ describe('start-up and plain endpoints', () => {
       fingerprint: router.fingerprint,
       active_streams: 0,
       max_streams: 256,
+      uploads: 0,
+      connections: expect.any(Number),
     });
   });
 
