@@ -12,7 +12,7 @@ import { cliLine, runShell } from './support.js';
 const sandbox = makeSandbox();
 const env = sandbox.env;
 let commands: string[];
-const KEYS_SUBCOMMANDS = ['generate', 'show', 'fetch', 'pin'];
+const KEYS_SUBCOMMANDS = ['generate', 'show', 'fetch', 'pin', 'api-token'];
 
 /** The command names listed by `--help` (so a new command cannot be forgotten here). */
 function listedCommands(help: string): string[] {
