@@ -71,7 +71,12 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
     for (;;) {
       // Each round trip is its own sealed request (fresh rid and iat) and verified stream.
       const sent = toolCalls > 0 ? messagesAfterToolCall(messages) : messages;
-      const payload = buildPayload(Conversation.fromMessages(sent), { ...settings, temperature: options.temperature });
+      // The embedded router wants no token: a configured one stays out of that request.
+      const payload = buildPayload(Conversation.fromMessages(sent), {
+        ...settings,
+        apiToken: embedded ? undefined : settings.apiToken,
+        temperature: options.temperature,
+      });
       const result = await exchange({
         router,
         keysFile: embedded ? undefined : settings.keysFile,

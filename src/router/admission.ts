@@ -17,6 +17,9 @@ import type { RequestLog, Settings } from './options.js';
 import { openPlaintextBaseline } from './plaintext-baseline.js';
 import { ProblemType, type Problem } from './problem.js';
 import { replayTtlFor, ReplayStoreFullError, type ReplayStore } from './replay-cache.js';
+import type { TokenLimiter } from './auth/limits.js';
+import type { ApiTokenTable } from './auth/tokens.js';
+import type { RouterMetrics } from './metrics.js';
 
 export type OpenedRequest = Awaited<ReturnType<typeof openRequest>>;
 
@@ -27,6 +30,12 @@ export interface Admitted {
   readonly payload: RequestPayload | undefined;
   readonly payloadError: HarmonyHpkeError | undefined;
   readonly serverTime: number;
+  /** The API token's name, when the router authenticates clients. */
+  readonly token?: string | undefined;
+  /** The token's cap on max_tokens, if it has one. */
+  readonly maxTokens?: number | undefined;
+  /** Frees the token's stream slot (per-token limits); call once the request is over, whatever happened. */
+  readonly release: () => void;
 }
 
 export interface Refused {
@@ -147,12 +156,17 @@ export function readBody(req: IncomingMessage, settings: Settings, uploads: Uplo
 
 export interface AdmissionContext {
   readonly settings: Settings;
-  readonly keyring: Keyring;
+  /** Replaced on reload (SIGHUP). */
+  keyring: Keyring;
   /** A key that opens nothing: unknown key ids are tried against it, so they take as long to refuse as known ones. */
   readonly decoy: RouterKey;
   readonly replay: ReplayStore;
   readonly uploads: UploadSet;
   readonly now: () => number;
+  /** Client authentication: the current token table, or undefined for open access. */
+  readonly apiTokens?: (() => ApiTokenTable | undefined) | undefined;
+  readonly limiter: TokenLimiter;
+  readonly metrics?: RouterMetrics | undefined;
 }
 
 const SHUTTING_DOWN: Problem = {
@@ -214,6 +228,7 @@ export async function admit(
 
   let opened: OpenedRequest;
   let unknownKey = false;
+  const openStarted = performance.now();
   try {
     opened = baseline
       ? openPlaintextBaseline(body, ctx.keyring.current)
@@ -243,6 +258,7 @@ export async function admit(
       log: { error: code },
     };
   }
+  ctx.metrics?.opened((performance.now() - openStarted) / 1000);
   if (signal.aborted) return isClosing() ? { kind: 'refused', problem: SHUTTING_DOWN } : { kind: 'gone' };
 
   // Parse the payload now (iat is inside it), but report a bad payload inside the stream.
@@ -255,11 +271,21 @@ export async function admit(
     payloadError = error;
   }
 
+  // Client authentication, before any engine work and before the replay store is touched: a
+  // refused request burns no replay entry, so the client's retry after a 429 is the same bytes.
+  const auth = authenticate(ctx, payload);
+  if (auth.kind === 'refused') return auth;
+  const { release, token, maxTokens } = auth;
+  const refused = (result: Refused): Refused => {
+    release();
+    return result;
+  };
+
   const nowMs = ctx.now();
   const serverTime = Math.floor(nowMs / 1000);
-  const logFields = { rid: payload?.rid, kid: opened.header.keyId };
+  const logFields = { rid: payload?.rid, kid: opened.header.keyId, token };
   if (payload && Math.abs(payload.iat - serverTime) * 1000 > settings.iatSkewMs) {
-    return {
+    return refused({
       kind: 'refused',
       problem: {
         type: ProblemType.Replay,
@@ -269,17 +295,24 @@ export async function admit(
         extra: { server_time: serverTime },
       },
       log: logFields,
-    };
+    });
   }
   let fresh: boolean;
   try {
     // The entry outlives the request's whole acceptance window (iat plus the skew), never less.
     const ttl = payload ? replayTtlFor(payload.iat, settings.iatSkewMs, nowMs, settings.replayTtlMs) : settings.replayTtlMs;
-    fresh = await ctx.replay.remember(Buffer.from(opened.enc).toString('base64url'), ttl);
+    const replayStarted = performance.now();
+    let outcome: 'ok' | 'error' = 'error';
+    try {
+      fresh = await ctx.replay.remember(Buffer.from(opened.enc).toString('base64url'), ttl);
+      outcome = 'ok';
+    } finally {
+      ctx.metrics?.replayStore(outcome, (performance.now() - replayStarted) / 1000);
+    }
   } catch (error) {
     // Fail closed: without the replay check no request is served.
     const full = error instanceof ReplayStoreFullError;
-    return {
+    return refused({
       kind: 'refused',
       problem: {
         type: ProblemType.ReplayStoreUnavailable,
@@ -288,10 +321,10 @@ export async function admit(
         headers: { 'retry-after': '1' },
       },
       log: { ...logFields, error: full ? 'REPLAY_STORE_FULL' : 'REPLAY_STORE_UNAVAILABLE' },
-    };
+    });
   }
   if (!fresh) {
-    return {
+    return refused({
       kind: 'refused',
       problem: {
         type: ProblemType.Replay,
@@ -301,7 +334,57 @@ export async function admit(
         extra: { server_time: serverTime },
       },
       log: logFields,
+    });
+  }
+  return { kind: 'admitted', opened, payload, payloadError, serverTime, token, maxTokens, release };
+}
+
+type Authenticated = { readonly kind: 'ok'; readonly release: () => void; readonly token?: string; readonly maxTokens?: number };
+
+/** The API token check and per-token limits (401 / 429), or an open-access pass. */
+function authenticate(ctx: AdmissionContext, payload: RequestPayload | undefined): Authenticated | Refused {
+  const tokens = ctx.apiTokens?.();
+  if (tokens === undefined) return { kind: 'ok', release: () => {} };
+  const result = tokens.authenticate(payload?.api_token);
+  if (!result.ok) {
+    ctx.metrics?.authRefused(result.reason);
+    // One answer for missing, unknown and disabled: nothing tells which tokens exist.
+    return {
+      kind: 'refused',
+      problem: {
+        type: ProblemType.Unauthorized,
+        status: 401,
+        title: 'A valid API token is required',
+        detail: 'put the API token in the sealed request (api_token)',
+        headers: { 'www-authenticate': 'HarmonyHpke-Api-Token' },
+      },
+      log: { error: `AUTH_${result.reason.toUpperCase()}` },
     };
   }
-  return { kind: 'admitted', opened, payload, payloadError, serverTime };
+  const { entry } = result;
+  const admitted = ctx.limiter.admit(entry);
+  if (!admitted.ok) {
+    ctx.metrics?.authRefused(admitted.reason, entry.name);
+    return {
+      kind: 'refused',
+      problem: {
+        type: ProblemType.RateLimited,
+        status: 429,
+        title: admitted.reason === 'streams' ? 'Too many concurrent streams for this API token' : 'Too many requests for this API token',
+        detail:
+          admitted.reason === 'streams'
+            ? `this token may hold ${entry.limits.maxStreams} streams at once`
+            : `this token may send ${entry.limits.requestsPerMinute} requests per minute`,
+        headers: { 'retry-after': String(admitted.retryAfterSeconds) },
+      },
+      log: { token: entry.name, error: admitted.reason === 'streams' ? 'LIMIT_STREAMS' : 'LIMIT_RATE' },
+    };
+  }
+  ctx.metrics?.tokenAccepted(entry.name);
+  return {
+    kind: 'ok',
+    release: admitted.release,
+    token: entry.name,
+    ...(entry.limits.maxTokens !== undefined ? { maxTokens: entry.limits.maxTokens } : {}),
+  };
 }

@@ -7,6 +7,8 @@ import type { RouterKey } from '../hpke/index.js';
 import type { Engine } from './engine.js';
 import type { Keyring } from './keyring.js';
 import type { ReplayStore } from './replay-cache.js';
+import type { ApiTokenTable } from './auth/tokens.js';
+import type { RouterMetrics } from './metrics.js';
 
 export interface RequestLog {
   readonly time: string;
@@ -21,7 +23,17 @@ export interface RequestLog {
   readonly prompt_tokens?: number | undefined;
   readonly completion_tokens?: number | undefined;
   readonly chunks?: number | undefined;
+  /** The API token's name from the token file (never the token). */
+  readonly token?: string | undefined;
   readonly duration_ms: number;
+}
+
+/** Router-side Harmony settings (src/router/settings.ts resolves them for `serve`). */
+export interface RouterHarmonyOptions {
+  /** For requests that set no reasoning effort. */
+  readonly reasoningEffort?: 'low' | 'medium' | 'high' | undefined;
+  /** false: analysis messages are withheld from the encrypted stream. Default true. */
+  readonly includeAnalysis?: boolean | undefined;
 }
 
 export interface RouterOptions {
@@ -74,6 +86,14 @@ export interface RouterOptions {
   readonly log?: (record: RequestLog) => void;
   readonly now?: () => number;
   /**
+   * Client authentication: the current API token table (read on every request, so a reload that
+   * swaps it takes effect at once). Unset, or returning undefined: open access.
+   */
+  readonly apiTokens?: () => ApiTokenTable | undefined;
+  /** Prometheus metrics (src/router/metrics.ts); unset: none are kept. */
+  readonly metrics?: RouterMetrics;
+  readonly harmony?: RouterHarmonyOptions;
+  /**
    * BENCH ONLY (`npm run bench`; the CLI never sets it, never use it in a deployment): also serve
    * POST on this path with no encryption at all, the request plaintext in and the chunk messages
    * out as plain JSON, through the same server code (see plaintext-baseline.ts). Unset: no such path.
@@ -97,6 +117,12 @@ export interface RunningRouter {
   readonly port: number;
   readonly fingerprint: string;
   readonly keyring: Keyring;
+  /**
+   * Replaces the key list (SIGHUP): the first key becomes current; a key that was current and is
+   * now retired starts its grace period now; retired keys kept keep their deadline. Open streams
+   * are not touched.
+   */
+  reloadKeys(keys: readonly RouterKey[]): void;
   stats(): RouterStats;
   /**
    * Stops accepting, ends open streams with an authenticated `cancelled` chunk, then closes; after

@@ -14,6 +14,8 @@ export const ProblemType = {
   ShuttingDown: 'urn:harmony-hpke:error:shutting-down',
   ReplayStoreUnavailable: 'urn:harmony-hpke:error:replay-store-unavailable',
   RequestTimeout: 'urn:harmony-hpke:error:request-timeout',
+  Unauthorized: 'urn:harmony-hpke:error:unauthorized',
+  RateLimited: 'urn:harmony-hpke:error:rate-limited',
 } as const;
 
 export type ProblemTypeValue = (typeof ProblemType)[keyof typeof ProblemType];

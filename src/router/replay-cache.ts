@@ -15,6 +15,8 @@ export interface ReplayStore {
    * entry, and with any other error when the store is unreachable; the router refuses both (503).
    */
   remember(key: string, ttlMs: number): boolean | Promise<boolean>;
+  /** Whether a shared store answers now (for /healthz); stores without one are local and always answer. */
+  ping?(): Promise<boolean>;
 }
 
 /** The store is full of unexpired entries: the request must be refused, not served unrecorded. */

@@ -24,7 +24,8 @@ import { Keyring } from './keyring.js';
 import { admit, shuttingDown, UploadSet, type AdmissionContext } from './admission.js';
 import { resolveSettings, type RequestLog, type RouterOptions, type RunningRouter } from './options.js';
 import { ProblemType, sendRefusal, type Problem } from './problem.js';
-import { MemoryReplayStore } from './replay-cache.js';
+import { MemoryReplayStore, type ReplayStore } from './replay-cache.js';
+import { TokenLimiter } from './auth/limits.js';
 import { RenderPool } from './render-pool.js';
 import { AbortReason, serveStream, type StreamContext } from './stream.js';
 
@@ -67,7 +68,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const settings = resolveSettings(options);
   const now = options.now ?? Date.now;
   const keyring = new Keyring(options.keys, { graceMs: settings.retiredGraceMs, now });
-  const replay = options.replayStore ?? new MemoryReplayStore({ now, maxEntries: settings.replayCacheSize });
+  const replay: ReplayStore = options.replayStore ?? new MemoryReplayStore({ now, maxEntries: settings.replayCacheSize });
+  const metrics = options.metrics;
   const log = options.log ?? (() => {});
   const suites = options.keys.flatMap((key) => key.suites);
   const decoy = await generateRouterKey({ keyId: 0, suites: suites.filter((suite, index) => suites.findIndex((other) => other.kdfId === suite.kdfId && other.aeadId === suite.aeadId) === index) });
@@ -78,7 +80,17 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     limits: { maxPromptTokens: settings.maxPromptTokens, maxDepth: settings.maxConversationDepth },
     maxQueue: settings.maxStreams,
   });
-  const gate: AdmissionContext = { settings, keyring, decoy, replay, uploads, now };
+  const gate: AdmissionContext = {
+    settings,
+    keyring,
+    decoy,
+    replay,
+    uploads,
+    now,
+    apiTokens: options.apiTokens,
+    limiter: new TokenLimiter(now),
+    metrics,
+  };
   const streamContext: StreamContext = {
     settings,
     engine: options.engine,
@@ -86,6 +98,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     now,
     log,
     fault: (req) => (settings.testFaults ? parseFault(headerValue(req.headers[TEST_FAULT_HEADER])) : undefined),
+    metrics,
+    harmony: options.harmony,
   };
   /** Stream slots: requests opened and being answered. */
   const active = new Set<ActiveStream>();
@@ -99,6 +113,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const refuse = (req: IncomingMessage, res: ServerResponse, started: number, problem: Problem, extra: Partial<RequestLog> = {}) => {
     refused += 1;
     sendRefusal(req, res, problem);
+    metrics?.request('refused', problem.status);
     log({
       time: new Date().toISOString(),
       method: req.method ?? '',
@@ -138,6 +153,22 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       admitting.delete(controller);
     }
     if (admission.kind === 'refused') return refuse(req, res, started, admission.problem, admission.log);
+    try {
+      await serveAdmitted(req, res, started, baseline, controller, admission);
+    } finally {
+      // The API token's stream slot (per-token limits), whatever became of the request.
+      if (admission.kind === 'admitted') admission.release();
+    }
+  }
+
+  async function serveAdmitted(
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    baseline: boolean,
+    controller: AbortController,
+    admission: Exclude<Awaited<ReturnType<typeof admit>>, { kind: 'refused' }>,
+  ): Promise<void> {
     if (admission.kind === 'gone' || controller.signal.aborted || res.destroyed) {
       // Nothing to answer: the client left while its request was read or opened.
       res.destroy();
@@ -160,9 +191,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     const stream: ActiveStream = { controller, done: new Promise<void>((resolve) => (finishStream = resolve)) };
     active.add(stream);
     totalStreams += 1;
+    metrics?.streamOpened();
     try {
       await serveStream(streamContext, req, res, admission, controller, started, baseline);
     } finally {
+      metrics?.streamClosed();
       active.delete(stream);
       finishStream();
     }
@@ -197,7 +230,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       }
       if (path === KEYS_PATH) {
         if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(req, res, started, 'GET');
-        const body = keyring.keyConfigList;
+        const body = gate.keyring.keyConfigList;
         res.writeHead(200, {
           'content-type': OHTTP_KEYS_MEDIA_TYPE,
           'content-length': body.byteLength,
@@ -208,16 +241,21 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       }
       if (path === '/healthz') {
         if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(req, res, started, 'GET');
+        // A shared replay store that does not answer means every request would get 503: say so.
+        const replayOk = replay.ping ? await replay.ping() : true;
+        const status = closing ? 'shutting-down' : replayOk ? 'ok' : 'replay-store-unavailable';
         const body = JSON.stringify({
-          status: closing ? 'shutting-down' : 'ok',
+          status,
           engine: options.engine.name,
-          fingerprint: keyring.fingerprint,
+          fingerprint: gate.keyring.fingerprint,
           active_streams: active.size,
           max_streams: settings.maxStreams,
           uploads: uploads.size,
           connections: connections.size,
+          replay_store: replay.ping ? (replayOk ? 'ok' : 'unavailable') : 'memory',
+          auth: options.apiTokens?.() !== undefined ? 'api-tokens' : 'open',
         });
-        res.writeHead(closing ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.writeHead(status === 'ok' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         res.end(body);
         return;
       }
@@ -310,8 +348,15 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   return {
     url: `http://${hostForUrl}:${address.port}`,
     port: address.port,
-    fingerprint: keyring.fingerprint,
-    keyring,
+    get fingerprint() {
+      return gate.keyring.fingerprint;
+    },
+    get keyring() {
+      return gate.keyring;
+    },
+    reloadKeys: (keys) => {
+      gate.keyring = new Keyring(keys, { graceMs: settings.retiredGraceMs, now, previous: gate.keyring });
+    },
     stats: () => ({ activeStreams: active.size, uploads: uploads.size, connections: connections.size, totalStreams, refused }),
     close: () => (closed ??= close()),
   };

@@ -17,6 +17,9 @@ import type { RequestLog, Settings } from './options.js';
 import { PlaintextEventStream, type ChunkEventWriter } from './plaintext-baseline.js';
 import { RenderError, TokenTextDecoder, type RenderedPrompt } from './render.js';
 import type { RenderPool } from './render-pool.js';
+import { AnalysisFilter } from './analysis-filter.js';
+import type { RouterMetrics } from './metrics.js';
+import type { RouterHarmonyOptions } from './options.js';
 
 /** Tokens per chunk at most: keeps every chunk plaintext far below the 16 KiB limit. */
 const MAX_TOKENS_PER_CHUNK = 256;
@@ -43,6 +46,8 @@ export interface StreamContext {
   readonly now: () => number;
   readonly log: (record: RequestLog) => void;
   readonly fault: (req: IncomingMessage) => EngineFault | undefined;
+  readonly metrics?: RouterMetrics | undefined;
+  readonly harmony?: RouterHarmonyOptions | undefined;
 }
 
 /** Serves one admitted request on `res`; resolves once the response is over (ended, cut or gone), never earlier. */
@@ -61,6 +66,8 @@ export async function serveStream(
   // An invalid payload still names its rid if it can: the client's decoder checks the start
   // chunk's rid against its session before it shows the authenticated error.
   const rid = payload?.rid ?? ridOfInvalidPayload(opened.plaintext);
+  const withhold = ctx.harmony?.includeAnalysis === false ? new AnalysisFilter() : undefined;
+  let firstChunk = true;
 
   res.writeHead(200, {
     'content-type': EVENT_STREAM_MEDIA_TYPE,
@@ -103,19 +110,22 @@ export async function serveStream(
   try {
     await write(events.hpkeEvent());
     const model = payload?.model ?? 'unknown';
-    await write(events.chunk({ t: 'start', rid: rid ?? '', model, created: serverTime }));
+    await write(events.chunk({ t: 'start', rid: rid ?? '', model, created: serverTime, ...(withhold ? { analysis: 'withheld' } : {}) }));
     if (!payload) throw new StreamFailure('bad_request', `the request payload is invalid (${payloadError?.code ?? 'INVALID'})`);
 
+    // The router's default reasoning effort, for requests that set none.
+    const effort = payload.params.reasoning_effort ?? ctx.harmony?.reasoningEffort;
+    const rendered = effort === payload.params.reasoning_effort ? payload : { ...payload, params: { ...payload.params, reasoning_effort: effort } };
     let prompt: RenderedPrompt;
     try {
-      prompt = await ctx.renderPool.render(payload, ctx.now(), controller.signal, opened.plaintext.byteLength);
+      prompt = await ctx.renderPool.render(rendered, ctx.now(), controller.signal, opened.plaintext.byteLength);
     } catch (error) {
       if (controller.signal.aborted) throw error;
       if (error instanceof RenderError) throw new StreamFailure(error.code, error.message);
       throw new StreamFailure('bad_conversation', 'the conversation cannot be rendered');
     }
     promptTokens = prompt.tokens.length;
-    const maxTokens = Math.min(payload.params.max_tokens ?? 1024, settings.maxTokensLimit);
+    const maxTokens = Math.min(payload.params.max_tokens ?? 1024, settings.maxTokensLimit, admitted.maxTokens ?? Infinity);
     const textDecoder = new TokenTextDecoder();
 
     const iterator = ctx.engine
@@ -126,7 +136,7 @@ export async function serveStream(
         conversation: prompt.conversation,
         maxTokens,
         temperature: payload.params.temperature,
-        reasoningEffort: payload.params.reasoning_effort,
+        reasoningEffort: effort,
         stopTokens: prompt.stopTokens,
         signal: controller.signal,
         fault: ctx.fault(req),
@@ -147,7 +157,10 @@ export async function serveStream(
         }
         // The router counts: whatever the engine sends past max_tokens is not relayed.
         const room = maxTokens - completionTokens;
-        const ids = event.ids.length > room ? event.ids.slice(0, room) : event.ids;
+        const allowed = event.ids.length > room ? event.ids.slice(0, room) : event.ids;
+        // With analysis withheld, counted tokens are the engine's, relayed ones only what may leave.
+        completionTokens += withhold ? allowed.length : 0;
+        const ids = withhold ? withhold.push(allowed) : allowed;
         for (let offset = 0; offset < ids.length; offset += MAX_TOKENS_PER_CHUNK) {
           const part = ids.slice(offset, offset + MAX_TOKENS_PER_CHUNK);
           let text: string;
@@ -156,8 +169,12 @@ export async function serveStream(
           } catch {
             throw new StreamFailure('upstream_bad_stream', 'the engine sent a token id outside the vocabulary');
           }
-          completionTokens += part.length;
+          if (!withhold) completionTokens += part.length;
           await write(events.chunk({ t: 'tokens', ids: part, text }));
+          if (firstChunk) {
+            firstChunk = false;
+            ctx.metrics?.firstChunk((performance.now() - started) / 1000);
+          }
         }
         if (event.ids.length > room || (room === 0 && event.ids.length > 0)) {
           finish = 'length';
@@ -168,6 +185,8 @@ export async function serveStream(
       // Ends the engine (an adapter aborts its upstream request) unless it finished by itself.
       if (finish === 'length') void Promise.resolve(iterator.return?.()).catch(() => {});
     }
+    const held = withhold?.flush() ?? [];
+    if (held.length > 0) await write(events.chunk({ t: 'tokens', ids: held, text: textDecoder.decode(held) }));
     await write(
       events.final({
         t: 'end',
@@ -203,6 +222,7 @@ export async function serveStream(
               ? new StreamFailure(error.code.toLowerCase(), safeMessage(error))
               : new StreamFailure('internal', 'the router failed while streaming');
       errorCode = failure.code;
+      if (failure.code !== 'bad_request' && failure.code !== 'bad_conversation') ctx.metrics?.upstreamError(failure.code);
       await write(events.final({ t: 'error', code: failure.code, message: failure.message })).catch(() => {});
     }
   } finally {
@@ -231,8 +251,11 @@ export async function serveStream(
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     chunks: events.chunksWritten,
+    token: admitted.token,
     duration_ms: Math.round(performance.now() - started),
   });
+  ctx.metrics?.streamed(events.chunksWritten, completionTokens);
+  ctx.metrics?.request(errorCode === 'CLIENT_GONE' ? 'client_gone' : errorCode !== undefined ? 'error' : (finish ?? 'error'), 200);
 }
 
 /**
