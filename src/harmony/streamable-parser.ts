@@ -120,6 +120,15 @@ export class StreamableParser {
   #undecodedTokens: number[] = [];
   /** Bytes of an incomplete (or not yet reported invalid) UTF-8 sequence. */
   #pendingBytes: number[] = [];
+  /**
+   * Lenient mode's guess that a `<|start|>`/`<|channel|>` inside content began a new message. The
+   * reference keeps such tokens as content text; if the header that follows does not parse (or the
+   * message stops or the stream ends inside it), the guess is undone and every token since is
+   * content again, so lenient mode never fails where the reference's non-strict mode succeeds.
+   */
+  #speculation:
+    | { header: ParsedHeader; parts: string[]; undecoded: number[]; pending: number[]; tokens: number[]; recoveries: number }
+    | undefined;
   /** pendingChannel's memo for the header being read (by array identity). */
   #pendingChannel:
     | { header: number[]; scanned: number; channelAt: number; bytes: number[]; complete: boolean; name: string | undefined }
@@ -158,6 +167,7 @@ export class StreamableParser {
         this.#beginHeader(token);
         return this;
       case StreamState.Header:
+        if (this.#speculation) return this.#speculativeHeaderToken(token);
         this.#processHeaderToken(token);
         return this;
       case StreamState.Content:
@@ -175,9 +185,18 @@ export class StreamableParser {
     if (this.strict) throw new HarmonyParseError(HarmonyErrorCode.UnexpectedToken, message);
     this.#lastDelta = undefined;
     if (token === SpecialToken.Start || token === SpecialToken.Channel) {
+      const snapshot = {
+        header: this.#header!,
+        parts: [...this.#parts],
+        undecoded: [...this.#undecodedTokens],
+        pending: [...this.#pendingBytes],
+        tokens: [token],
+        recoveries: this.#recoveries.length,
+      };
       this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: the message ended there`);
       this.#finishMessage();
       this.#beginHeader(token);
+      this.#speculation = snapshot;
       return;
     }
     this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: dropped`);
@@ -206,11 +225,55 @@ export class StreamableParser {
       case StreamState.ExpectStart:
         return this;
       case StreamState.Header:
+        if (this.#speculation) {
+          this.#undoSpeculation('the stream ended');
+          this.#finishMessage();
+          return this;
+        }
         throw new HarmonyParseError(HarmonyErrorCode.UnexpectedEos, 'Unexpected EOS while waiting for message header to complete');
       case StreamState.Content:
         this.#finishMessage();
         return this;
     }
+  }
+
+  /** A header token while lenient mode guesses a new message began (see #speculation). */
+  #speculativeHeaderToken(token: number): this {
+    const speculation = this.#speculation!;
+    if (isStopToken(token)) {
+      this.#undoSpeculation('the message stopped');
+      this.#finishMessage();
+      return this;
+    }
+    speculation.tokens.push(token);
+    if (token !== SpecialToken.Message) {
+      this.#processHeaderToken(token);
+      return this;
+    }
+    try {
+      this.#processHeaderToken(token);
+      this.#speculation = undefined;
+    } catch (error) {
+      if (!(error instanceof HarmonyParseError)) throw error;
+      this.#undoSpeculation('the header did not parse');
+    }
+    return this;
+  }
+
+  /** Back to the message the guessed header ended: every token since is its content, as in the reference. */
+  #undoSpeculation(why: string): void {
+    const speculation = this.#speculation!;
+    this.#speculation = undefined;
+    this.#messages.pop();
+    this.#recoveries.length = speculation.recoveries;
+    this.#recover(HarmonyErrorCode.UnexpectedToken, `a formatting token inside a message's content: kept as content text (${why} before a header)`);
+    this.#headerTokens = [];
+    this.#nextRole = undefined;
+    this.#startContent(speculation.header);
+    this.#parts = speculation.parts;
+    this.#undecodedTokens = speculation.undecoded;
+    this.#pendingBytes = speculation.pending;
+    for (const token of speculation.tokens) this.#processContentToken(token);
   }
 
   #processHeaderToken(token: number): void {
