@@ -129,6 +129,8 @@ export class StreamableParser {
   #speculation:
     | { header: ParsedHeader; parts: string[]; undecoded: number[]; pending: number[]; tokens: number[]; recoveries: number }
     | undefined;
+  /** Lenient mode: the header tokens before an inner `<|start|>` restarted the header (and it). */
+  #headerBeforeRestart: number[] | undefined;
   /** pendingChannel's memo for the header being read (by array identity). */
   #pendingChannel:
     | { header: number[]; scanned: number; channelAt: number; bytes: number[]; complete: boolean; name: string | undefined }
@@ -205,6 +207,7 @@ export class StreamableParser {
   /** Starts reading a header at `<|start|>`, or (lenient) at a bare `<|channel|>` as if after `<|start|>assistant`. */
   #beginHeader(token: number): void {
     this.#state = StreamState.Header;
+    this.#headerBeforeRestart = undefined;
     if (token === SpecialToken.Channel) {
       this.#nextRole = Role.Assistant;
       this.#headerTokens = [token];
@@ -282,7 +285,23 @@ export class StreamableParser {
       this.#headerTokens = [];
       // As in the reference: if the header is malformed, the parser is left expecting <|start|>.
       this.#state = StreamState.ExpectStart;
-      const header = this.#parseHeaderFromTokens(headerTokens, this.#nextRole);
+      const restarted = this.#headerBeforeRestart;
+      this.#headerBeforeRestart = undefined;
+      let header: ParsedHeader;
+      if (restarted === undefined) header = this.#parseHeaderFromTokens(headerTokens, this.#nextRole);
+      else {
+        // A header restarted at an inner <|start|> (lenient): if the restarted header does not
+        // parse, the whole header as the reference reads it (with the <|start|>) may.
+        const recoveries = this.#recoveries.length;
+        try {
+          header = this.#parseHeaderFromTokens(headerTokens, this.#nextRole);
+        } catch (error) {
+          if (!(error instanceof HarmonyParseError)) throw error;
+          this.#recoveries.length = recoveries;
+          this.#recover(HarmonyErrorCode.MalformedHeader, 'the restarted header did not parse: read whole, with the inner <|start|>');
+          header = this.#parseHeaderFromTokens([...restarted, ...headerTokens], this.#nextRole);
+        }
+      }
       this.#nextRole = undefined;
       this.#startContent(header);
       return;
@@ -294,6 +313,7 @@ export class StreamableParser {
         const { header, remaining } = parseHeaderFromString(decodeUtf8(this.#headerTokens), role, false);
         this.#messages.push(makeMessage(header, remaining ?? ''));
       }
+      this.#headerBeforeRestart = undefined;
       this.#headerTokens = [];
       this.#state = StreamState.ExpectStart;
       this.#nextRole = undefined;
@@ -301,6 +321,7 @@ export class StreamableParser {
     }
     if (!this.strict && token === SpecialToken.Start) {
       this.#recover(HarmonyErrorCode.MalformedHeader, 'a <|start|> inside a message header: the header starts again');
+      this.#headerBeforeRestart = [...(this.#headerBeforeRestart ?? []), ...this.#headerTokens, token];
       this.#headerTokens = [];
       return;
     }

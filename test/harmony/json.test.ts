@@ -97,6 +97,18 @@ describe('lenient parsing never fails where the reference non-strict mode succee
       { role: 'assistant', name: null, content: [{ type: 'text', text: 'a<|channel|> b' }], channel: 'final' },
     ]);
   });
+  test('an inner <|start|> whose restarted header does not parse: the whole header, as the reference reads it', () => {
+    const tokens = encoding.encode('<|channel|>final<|message|>x<|call|><|start|>assistant<|channel|>commentary to=functions.get_weather<|start|><|message|>y<|end|>', {
+      allowedSpecial: 'all',
+    });
+    const messages = encoding.parseMessagesFromCompletionTokens(tokens, Role.Assistant, { strict: false });
+    // The reference's output for these tokens (non-strict).
+    expect(messages.map((m) => [m.channel, m.recipient, (m.content[0] as { text: string }).text])).toEqual([
+      ['final', undefined, 'x'],
+      ['commentary', 'functions.get_weather<|start|>', 'y'],
+    ]);
+  });
+
   test('a real header after a missing <|end|> is still recovered', () => {
     const tokens = encoding.encode('<|channel|>analysis<|message|>think<|start|>assistant<|channel|>final<|message|>hi<|return|>', { allowedSpecial: 'all' });
     const messages = encoding.parseMessagesFromCompletionTokens(tokens, Role.Assistant, { strict: false });
