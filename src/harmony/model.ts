@@ -9,7 +9,7 @@
  * reference renderer (Rust serde) reads the JSON the Python bindings hand it.
  */
 import { HarmonyErrorCode, UsageError } from './errors.js';
-import { DUPLICATE_KEYS, parseJsonLossless } from './json.js';
+import { DUPLICATE_KEYS, parseJsonChecked, parseJsonLossless } from './json.js';
 import { pythonJsonDumps, type JsonObject, type JsonValue } from './python-json.js';
 
 export type { JsonObject, JsonValue };
@@ -516,9 +516,46 @@ export class Message {
   }
 }
 
-/** JSON as the reference reads it: numbers as written, member order kept, depth limited (json.ts). */
+// Field names of the reference's structs (serde refuses one given twice in the same object).
+const STRUCT_FIELDS = [
+  'messages', 'role', 'name', 'content', 'channel', 'recipient', 'content_type', 'type', 'text', 'model_identity', 'reasoning_effort',
+  'conversation_start_date', 'knowledge_cutoff', 'channel_config', 'valid_channels', 'channel_required', 'tools', 'instructions',
+  'description', 'parameters',
+];
+const STRUCT_FIELD_SET: ReadonlySet<string> = new Set(STRUCT_FIELDS);
+const STRUCT_FIELD_KEY = new RegExp(`"(?:${STRUCT_FIELDS.join('|')})"\\s*:`, 'g');
+
+function countStructFields(value: unknown): number {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item !== 'object' || item === null) continue;
+    if (Array.isArray(item)) {
+      for (const child of item) stack.push(child);
+      continue;
+    }
+    for (const key of Object.keys(item)) {
+      if (STRUCT_FIELD_SET.has(key)) count += 1;
+      stack.push((item as Record<string, unknown>)[key]);
+    }
+  }
+  return count;
+}
+
+/**
+ * JSON as the reference reads it (json.ts): depth limited; with tool parameters, numbers as
+ * written and member order kept; a struct field given twice refused. The lossless parse costs
+ * about 2.5x JSON.parse, so a conversation without tool parameters takes it only when a struct
+ * field name appears as a key more often in the text than in JSON.parse's result (a repeat).
+ */
 function parseJson(json: string): unknown {
-  return parseJsonLossless(json);
+  if (json.includes('"parameters"')) return parseJsonLossless(json);
+  const value = parseJsonChecked(json);
+  STRUCT_FIELD_KEY.lastIndex = 0;
+  let keysInText = 0;
+  while (STRUCT_FIELD_KEY.exec(json) !== null) keysInText += 1;
+  return keysInText === countStructFields(value) ? value : parseJsonLossless(json);
 }
 
 export class Conversation {

@@ -151,6 +151,12 @@ export function preloadRanks(): number {
   return loadEncoder().loadMs;
 }
 
+// Recently merged pieces (text repeats its words): the merge is a pure function of the piece, so
+// this changes speed only. Bounded: cleared when full; long pieces are not kept.
+const MERGE_CACHE_SIZE = 8192;
+const MERGE_CACHE_PIECE = 64;
+const mergeCache = new Map<string, number[]>();
+
 /** Encodes text as ordinary text: special-token spellings are just characters here. */
 export function encodeOrdinary(text: string): number[] {
   if (text.length === 0) return [];
@@ -159,8 +165,21 @@ export function encodeOrdinary(text: string): number[] {
   split.lastIndex = 0;
   for (const [piece] of toWellFormed(text).matchAll(split)) {
     const whole = byString.get(piece);
-    if (whole !== undefined) out.push(whole);
-    else bytePairEncode(ASCII.test(piece) ? piece : latin1(utf8Encode(piece)), byBytes, out);
+    if (whole !== undefined) {
+      out.push(whole);
+      continue;
+    }
+    const cached = mergeCache.get(piece);
+    if (cached !== undefined) {
+      for (const id of cached) out.push(id);
+      continue;
+    }
+    const start = out.length;
+    bytePairEncode(ASCII.test(piece) ? piece : latin1(utf8Encode(piece)), byBytes, out);
+    if (piece.length <= MERGE_CACHE_PIECE) {
+      if (mergeCache.size >= MERGE_CACHE_SIZE) mergeCache.clear();
+      mergeCache.set(piece, out.slice(start));
+    }
   }
   return out;
 }
