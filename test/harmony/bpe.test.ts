@@ -53,12 +53,10 @@ describe('byte-pair merge', () => {
     expect(decode(encodeOrdinary(emoji))).toBe(emoji);
   });
 
-  test('40k CJK characters without a space encode in well under the old 4.9 s', () => {
+  test('40k CJK characters without a space (one piece, the heap path) round-trip', () => {
+    // Speed is in `npm run bench` (harmony.long-piece): 4.9 s with the old quadratic merge.
     const text = '東京都渋谷区'.repeat(7000);
-    const started = performance.now();
-    const tokens = encodeOrdinary(text);
-    expect(decode(tokens)).toBe(text);
-    expect(performance.now() - started).toBeLessThan(4000); // generous: ~0.1 s here
+    expect(decode(encodeOrdinary(text))).toBe(text);
   });
 
   test('U+FEFF at the start of a piece gives the ranks that begin with EF BB BF', () => {
