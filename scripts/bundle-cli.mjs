@@ -30,6 +30,9 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   external: ['gpt-tokenizer', 'gpt-tokenizer/*'],
+  // jsonc-parser's main build is UMD, whose factory requires its parts at run time (esbuild cannot
+  // follow that); its ESM build bundles cleanly.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   // CommonJS dependencies (commander) require Node's built-ins.
   banner: {
     js: "import { createRequire as __harmonyHpkeCreateRequire } from 'node:module';\nconst require = __harmonyHpkeCreateRequire(import.meta.url);",

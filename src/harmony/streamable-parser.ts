@@ -110,6 +110,8 @@ const NOT_TOOLS: ReadonlySet<string> = new Set(['all', 'user', 'assistant']);
 const ROLE_WORDS: ReadonlySet<string> = new Set(Object.values(Role));
 /** What a recipient looks like: `functions.get_weather`, `functions.web-browsing`, `browser.search`, `python`, `assistant`. */
 const RECIPIENT_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
+/** A special token written as text (`<|start|>`) where a header word was expected. */
+const SPECIAL_TOKEN_TEXT = /<\|[a-z_]+\|>/;
 /** Spaces between `<|channel|>` and the name (Unicode ones are ASCII spaces by then). */
 const LEADING_CHANNEL_JUNK = /^[ \t\n\f\r\v]+/;
 /** Whitespace other than ASCII's (and zero-width spaces), as gpt-oss sometimes writes in headers. */
@@ -152,6 +154,17 @@ export class StreamableParser {
   #undecodedTokens: number[] = [];
   /** Bytes of an incomplete (or not yet reported invalid) UTF-8 sequence. */
   #pendingBytes: number[] = [];
+  /**
+   * Lenient mode's guess that a `<|start|>`/`<|channel|>` inside content began a new message. The
+   * reference keeps such tokens as content text; if the header that follows does not parse (or the
+   * message stops or the stream ends inside it), the guess is undone and every token since is
+   * content again, so lenient mode never fails where the reference's non-strict mode succeeds.
+   */
+  #speculation:
+    | { header: ParsedHeader; parts: string[]; undecoded: number[]; pending: number[]; tokens: number[]; recoveries: number }
+    | undefined;
+  /** Lenient mode: the header tokens before an inner `<|start|>` restarted the header (and it). */
+  #headerBeforeRestart: number[] | undefined;
   /** pendingChannel's memo for the header being read (by array identity). */
   #pendingChannel:
     | { header: number[]; scanned: number; channelAt: number; bytes: number[]; complete: boolean; name: string | undefined }
@@ -192,6 +205,7 @@ export class StreamableParser {
         this.#beginHeader(token);
         return this;
       case StreamState.Header:
+        if (this.#speculation) return this.#speculativeHeaderToken(token);
         this.#processHeaderToken(token);
         return this;
       case StreamState.Content:
@@ -212,9 +226,18 @@ export class StreamableParser {
     if (this.strict) throw new HarmonyParseError(HarmonyErrorCode.UnexpectedToken, message);
     this.#lastDelta = undefined;
     if (token === SpecialToken.Start || token === SpecialToken.Channel) {
+      const snapshot = {
+        header: this.#header!,
+        parts: [...this.#parts],
+        undecoded: [...this.#undecodedTokens],
+        pending: [...this.#pendingBytes],
+        tokens: [token],
+        recoveries: this.#recoveries.length,
+      };
       this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: the message ended there`);
       this.#finishMessage();
       this.#beginHeader(token);
+      this.#speculation = snapshot;
       return;
     }
     this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: dropped`);
@@ -302,6 +325,13 @@ export class StreamableParser {
   #checkRecipient(header: ParsedHeader): ParsedHeader {
     const recipient = header.recipient;
     if (recipient === undefined || RECIPIENT_NAME.test(recipient)) return header;
+    // A tool call is never dropped for a special token's text glued to its name
+    // (`to=functions.get_weather<|start|>`): the name before it is the recipient.
+    const name = recipient.split(SPECIAL_TOKEN_TEXT)[0]!;
+    if (name !== recipient && RECIPIENT_NAME.test(name)) {
+      this.#recover(HarmonyErrorCode.MalformedHeader, 'special-token text glued to a recipient name: dropped, the name kept');
+      return { ...header, recipient: name };
+    }
     this.#recover(HarmonyErrorCode.MalformedHeader, `a header word that names no recipient (${recipient.length} characters): dropped`);
     return { ...header, recipient: undefined };
   }
@@ -321,6 +351,7 @@ export class StreamableParser {
   /** Starts reading a header at `<|start|>`, or (lenient) at a bare `<|channel|>` as if after `<|start|>assistant`. */
   #beginHeader(token: number): void {
     this.#state = StreamState.Header;
+    this.#headerBeforeRestart = undefined;
     if (token === SpecialToken.Channel) {
       this.#nextRole = Role.Assistant;
       this.#headerTokens = [token];
@@ -341,6 +372,11 @@ export class StreamableParser {
       case StreamState.ExpectStart:
         return this;
       case StreamState.Header:
+        if (this.#speculation) {
+          this.#undoSpeculation('the stream ended');
+          this.#finishMessage();
+          return this;
+        }
         throw new HarmonyParseError(HarmonyErrorCode.UnexpectedEos, 'Unexpected EOS while waiting for message header to complete');
       case StreamState.Content: {
         const header = this.#header!;
@@ -353,13 +389,68 @@ export class StreamableParser {
     }
   }
 
+  /** A header token while lenient mode guesses a new message began (see #speculation). */
+  #speculativeHeaderToken(token: number): this {
+    const speculation = this.#speculation!;
+    if (isStopToken(token)) {
+      this.#undoSpeculation('the message stopped');
+      this.#finishMessage();
+      return this;
+    }
+    speculation.tokens.push(token);
+    if (token !== SpecialToken.Message) {
+      this.#processHeaderToken(token);
+      return this;
+    }
+    try {
+      this.#processHeaderToken(token);
+      this.#speculation = undefined;
+    } catch (error) {
+      if (!(error instanceof HarmonyParseError)) throw error;
+      this.#undoSpeculation('the header did not parse');
+    }
+    return this;
+  }
+
+  /** Back to the message the guessed header ended: every token since is its content, as in the reference. */
+  #undoSpeculation(why: string): void {
+    const speculation = this.#speculation!;
+    this.#speculation = undefined;
+    this.#messages.pop();
+    this.#recoveries.length = speculation.recoveries;
+    this.#recover(HarmonyErrorCode.UnexpectedToken, `a formatting token inside a message's content: kept as content text (${why} before a header)`);
+    this.#headerTokens = [];
+    this.#nextRole = undefined;
+    this.#startContent(speculation.header);
+    this.#parts = speculation.parts;
+    this.#undecodedTokens = speculation.undecoded;
+    this.#pendingBytes = speculation.pending;
+    for (const token of speculation.tokens) this.#processContentToken(token);
+  }
+
   #processHeaderToken(token: number): void {
     if (token === SpecialToken.Message) {
       const headerTokens = this.#headerTokens;
       this.#headerTokens = [];
       // As in the reference: if the header is malformed, the parser is left expecting <|start|>.
       this.#state = StreamState.ExpectStart;
-      const header = this.#parseHeaderFromTokens(headerTokens, this.#nextRole);
+      const restarted = this.#headerBeforeRestart;
+      this.#headerBeforeRestart = undefined;
+      let header: ParsedHeader;
+      if (restarted === undefined) header = this.#parseHeaderFromTokens(headerTokens, this.#nextRole);
+      else {
+        // A header restarted at an inner <|start|> (lenient): if the restarted header does not
+        // parse, the whole header as the reference reads it (with the <|start|>) may.
+        const recoveries = this.#recoveries.length;
+        try {
+          header = this.#parseHeaderFromTokens(headerTokens, this.#nextRole);
+        } catch (error) {
+          if (!(error instanceof HarmonyParseError)) throw error;
+          this.#recoveries.length = recoveries;
+          this.#recover(HarmonyErrorCode.MalformedHeader, 'the restarted header did not parse: read whole, with the inner <|start|>');
+          header = this.#parseHeaderFromTokens([...restarted, ...headerTokens], this.#nextRole);
+        }
+      }
       this.#nextRole = undefined;
       this.#startContent(header);
       return;
@@ -371,6 +462,7 @@ export class StreamableParser {
         const { header, remaining } = parseHeaderFromString(decodeUtf8(this.#headerTokens), role, false);
         this.#messages.push(makeMessage(header, remaining ?? ''));
       }
+      this.#headerBeforeRestart = undefined;
       this.#headerTokens = [];
       this.#state = StreamState.ExpectStart;
       this.#nextRole = undefined;
@@ -378,6 +470,7 @@ export class StreamableParser {
     }
     if (!this.strict && token === SpecialToken.Start) {
       this.#recover(HarmonyErrorCode.MalformedHeader, 'a <|start|> inside a message header: the header starts again');
+      this.#headerBeforeRestart = [...(this.#headerBeforeRestart ?? []), ...this.#headerTokens, token];
       this.#headerTokens = [];
       return;
     }
