@@ -154,6 +154,14 @@ export function readBody(req: IncomingMessage, settings: Settings, uploads: Uplo
   });
 }
 
+/**
+ * The client is gone or cannot be answered: its socket is destroyed, or no longer writable (node:http
+ * ends the socket when the client half-closes, so nothing could be sent back).
+ */
+function clientLeft(req: IncomingMessage, signal: AbortSignal): boolean {
+  return signal.aborted || req.socket.destroyed || !req.socket.writable;
+}
+
 export interface AdmissionContext {
   readonly settings: Settings;
   /** Replaced on reload (SIGHUP). */
@@ -225,6 +233,12 @@ export async function admit(
       },
     };
   }
+
+  // A client that left with its body (a half-close right after it) is not worth an HPKE open; its
+  // FIN may be read in this turn or the next (setImmediate lets it in).
+  if (clientLeft(req, signal)) return isClosing() ? { kind: 'refused', problem: SHUTTING_DOWN } : { kind: 'gone' };
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (clientLeft(req, signal)) return isClosing() ? { kind: 'refused', problem: SHUTTING_DOWN } : { kind: 'gone' };
 
   let opened: OpenedRequest;
   let unknownKey = false;

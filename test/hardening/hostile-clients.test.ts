@@ -328,7 +328,7 @@ describe('clients that stop reading', () => {
   }, 120_000);
 
   it('SIGTERM with clients that do not read finishes within --close-timeout and exits 0', async () => {
-    const upstream = await startFakeUpstream([{ path: '/v1/completions', body: longUpstreamBody(32_000), chunking: 'event', delayMs: 1 }]);
+    const upstream = await startFakeUpstream([{ path: '/v1/completions', body: longUpstreamBody(32_000), chunking: 'event' }]);
     const router = await startRouterProcess(
       sandbox.dir,
       ['--log-format', 'json', '--upstream', upstream.url, '--upstream-kind', 'vllm', '--write-timeout', '10m', '--close-timeout', '2s'],
@@ -346,6 +346,9 @@ describe('clients that stop reading', () => {
         sockets.push(socket);
       }
       await waitFor(async () => (await streamsAndUploads(router.url)).active === 5, 'five streams open');
+      // Let the five answers (about 8 MB each) fill the socket buffers, so that the cancelled chunk
+      // cannot be written: only the close deadline can end these streams.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
       const started = performance.now();
       const code = await router.stop('SIGTERM');
       figure('SIGTERM with 5 non-reading clients (--close-timeout 2s)', `exit ${code} after ${Math.round(performance.now() - started)} ms`);
