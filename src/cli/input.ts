@@ -22,6 +22,16 @@ export function stdinHasData(ctx: CliContext): boolean {
   }
 }
 
+function stdinIsPipeOrFile(ctx: CliContext): boolean {
+  if (ctx.stdin.isTTY) return false;
+  try {
+    const info = fstatSync(ctx.stdin.fd ?? 0);
+    return info.isFIFO() || info.isFile();
+  } catch {
+    return false;
+  }
+}
+
 export async function readStdin(ctx: CliContext, limit = MAX_INPUT_BYTES): Promise<Buffer> {
   const parts: Buffer[] = [];
   let size = 0;
@@ -36,7 +46,13 @@ export async function readStdin(ctx: CliContext, limit = MAX_INPUT_BYTES): Promi
 
 /** The prompt from the argument, or stdin per the rules above; undefined when there is none. */
 export async function readPrompt(ctx: CliContext, argument: string | undefined): Promise<string | undefined> {
-  if (argument !== undefined && argument !== '-') return argument;
+  if (argument !== undefined && argument !== '-') {
+    // `echo text | ask "Summarise this"`: stdin first, then the prompt (as llm does). Only a pipe or
+    // a file is read here, never a socket: CI runners hand down sockets that may never close.
+    if (!stdinIsPipeOrFile(ctx)) return argument;
+    const piped = (await readStdin(ctx, 4 * 1024 * 1024)).toString('utf8').replace(/\s+$/, '');
+    return piped === '' ? argument : `${piped}\n\n${argument}`;
+  }
   if (argument === '-' || stdinHasData(ctx)) {
     const text = (await readStdin(ctx, 4 * 1024 * 1024)).toString('utf8').replace(/\r?\n$/, '');
     return text;

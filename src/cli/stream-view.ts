@@ -318,6 +318,10 @@ export async function viewStream(
         case 'start':
           rid = message.rid;
           model = message.model;
+          if (message['analysis'] === 'withheld') {
+            stdout.flush();
+            terminal.info('the router withholds the analysis channel (reasoning stays on the router); the answer is verified as sent');
+          }
           break;
         case 'tokens': {
           if (mode === 'json') {

@@ -2,11 +2,12 @@
  * Settings resolution: flags > env (HARMONY_HPKE_*) > config file profile > defaults.
  * The config file is `$XDG_CONFIG_HOME/harmony-hpke/config.json`:
  *   {"default_profile": "prod", "profiles": {"prod": {"router": "...", "key_pin": "sha256:...",
- *    "keys": "file", "model": "gpt-oss-120b", "max_tokens": 1024, "reasoning_effort": "medium"}}}
+ *    "keys": "file", "model": "gpt-oss-120b", "max_tokens": 1024, "reasoning_effort": "medium",
+ *    "api_token": "hhpke_..."}}}   (a file with an api_token must be mode 0600)
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { KeyError, UsageError } from '../errors.js';
 import type { Env } from '../cli/output.js';
 import { parseUrl } from './http.js';
 import { configFile } from './paths.js';
@@ -20,6 +21,8 @@ export interface Profile {
   readonly reasoning_effort?: 'low' | 'medium' | 'high';
   /** Tools files (a path or a list; relative paths are relative to the config file). */
   readonly tools?: readonly string[];
+  /** A secret: a config file holding one must not be readable by group or others. */
+  readonly api_token?: string;
 }
 
 export interface ConfigFile {
@@ -30,7 +33,7 @@ export interface ConfigFile {
 export const DEFAULT_MODEL = 'gpt-oss-20b';
 export const DEFAULT_MAX_TOKENS = 1024;
 
-const PROFILE_KEYS = new Set(['router', 'key_pin', 'keys', 'model', 'max_tokens', 'reasoning_effort', 'tools']);
+const PROFILE_KEYS = new Set(['router', 'key_pin', 'keys', 'model', 'max_tokens', 'reasoning_effort', 'tools', 'api_token']);
 
 function profileTools(field: unknown, file: string): string[] | undefined {
   const list = typeof field === 'string' ? [field] : field;
@@ -94,6 +97,16 @@ export async function loadConfigFile(env: Env, explicitPath?: string): Promise<C
   if (defaultProfile !== undefined && (typeof defaultProfile !== 'string' || !(defaultProfile in profiles))) {
     throw new UsageError('CONFIG_INVALID', `config file ${path}: default_profile names no profile`);
   }
+  if (Object.values(profiles).some((profile) => profile.api_token !== undefined)) {
+    // Like a key file: a secret in a file others can read is refused, not used.
+    const mode = (await stat(path)).mode;
+    if ((mode & 0o077) !== 0) {
+      throw new KeyError(
+        'CONFIG_PERMISSIONS',
+        `config file ${path} holds an api_token and is readable by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`,
+      );
+    }
+  }
   return { profiles, ...(defaultProfile !== undefined ? { default_profile: defaultProfile as string } : {}) };
 }
 
@@ -109,6 +122,7 @@ export interface RouterFlags {
   readonly model?: string;
   readonly maxTokens?: number;
   readonly reasoningEffort?: 'low' | 'medium' | 'high';
+  readonly apiToken?: string;
 }
 
 export interface RouterSettings {
@@ -122,8 +136,12 @@ export interface RouterSettings {
   /** True when a flag, env or profile chose the reasoning effort (not the default). */
   readonly reasoningEffortExplicit: boolean;
   readonly profile: string | undefined;
+  /** Where the key pin came from, for error messages ('--key-pin', an env name, the config file). */
+  readonly keyPinSource: string | undefined;
   /** The profile's tools files (absolute paths). */
   readonly toolsFiles: readonly string[];
+  /** --api-token > HARMONY_HPKE_API_TOKEN > profile api_token; travels inside the sealed request. */
+  readonly apiToken: string | undefined;
 }
 
 export async function resolveRouterSettings(flags: RouterFlags & GlobalFlags, env: Env): Promise<RouterSettings> {
@@ -145,17 +163,42 @@ export async function resolveRouterSettings(flags: RouterFlags & GlobalFlags, en
   }
   const router = pick(flags.router, env['HARMONY_HPKE_ROUTER'], profile.router);
   if (router !== undefined) parseUrl(router);
+  // A profile's key material belongs to the profile's router: a --router elsewhere does not get
+  // the default profile's pin or key file.
+  const profileRouterApplies = router === undefined || (profile.router !== undefined && sameRouter(router, profile.router));
+  const profileKeyPin = profileRouterApplies ? profile.key_pin : undefined;
+  const keyPin = pick(flags.keyPin, env['HARMONY_HPKE_KEY_PIN'], profileKeyPin);
+  const configPath = flags.config ?? env['HARMONY_HPKE_CONFIG'] ?? configFile(env);
+  const keyPinSource =
+    keyPin === undefined
+      ? undefined
+      : pick(flags.keyPin) !== undefined
+        ? '--key-pin'
+        : pick(env['HARMONY_HPKE_KEY_PIN']) !== undefined
+          ? 'HARMONY_HPKE_KEY_PIN'
+          : `config file ${configPath}, profile '${profileName}'`;
   return {
     router,
-    keysFile: pick(flags.keys, env['HARMONY_HPKE_KEYS'], profile.keys),
-    keyPin: pick(flags.keyPin, env['HARMONY_HPKE_KEY_PIN'], profile.key_pin),
+    keysFile: pick(flags.keys, env['HARMONY_HPKE_KEYS'], profileRouterApplies ? profile.keys : undefined),
+    keyPin,
+    keyPinSource,
     model: pick(flags.model, env['HARMONY_HPKE_MODEL'], profile.model) ?? DEFAULT_MODEL,
     maxTokens: flags.maxTokens ?? (envMax ? Number(envMax) : undefined) ?? profile.max_tokens ?? DEFAULT_MAX_TOKENS,
     reasoningEffort: flags.reasoningEffort ?? envEffort ?? profile.reasoning_effort ?? 'medium',
     reasoningEffortExplicit: (flags.reasoningEffort ?? envEffort ?? profile.reasoning_effort) !== undefined,
     profile: profileName,
     toolsFiles: profile.tools ?? [],
+    apiToken: pick(flags.apiToken, env['HARMONY_HPKE_API_TOKEN'], profile.api_token),
   };
+}
+
+function sameRouter(a: string, b: string): boolean {
+  try {
+    const strip = (url: URL) => `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+    return strip(new URL(a)) === strip(new URL(b));
+  } catch {
+    return a === b;
+  }
 }
 
 function pick(...values: Array<string | undefined>): string | undefined {

@@ -2,7 +2,7 @@
  * One request/response exchange with a router: get its key, seal, (write the session,) POST, and
  * on a 422 key refusal refetch the key and re-seal exactly once. Returns the open response.
  */
-import type { RequestPayload, Session } from '../hpke/index.js';
+import { newRequestId, type RequestPayload, type Session } from '../hpke/index.js';
 import { KeyError } from '../errors.js';
 import type { Env } from '../cli/output.js';
 import { sendWithRetry, type HttpResponse, type RetryPolicy, type Timeouts, DEFAULT_RETRY } from './http.js';
@@ -14,6 +14,7 @@ export interface ExchangeOptions {
   readonly router: string;
   readonly keysFile?: string | undefined;
   readonly keyPin?: string | undefined;
+  readonly keyPinSource?: string | undefined;
   readonly env: Env;
   readonly payload: RequestPayload;
   /** Where to write the session file before sending (none: kept in memory only). */
@@ -47,14 +48,15 @@ export async function exchange(options: ExchangeOptions): Promise<Exchange> {
       router: options.router,
       keysFile: options.keysFile,
       keyPin: options.keyPin,
+      keyPinSource: options.keyPinSource,
       env: options.env,
       timeouts: options.timeouts ?? {},
       signal: options.signal,
       forceFetch,
     });
     options.onEvent?.({ type: 'key', key, origin: key.source.origin });
-    // A re-seal is a new request: a fresh iat keeps it inside the router's window.
-    const payload = attempt === 0 ? options.payload : { ...options.payload, iat: Math.floor(Date.now() / 1000) };
+    // A re-seal is a new request (protocol: a new request id), and a fresh iat keeps it inside the router's window.
+    const payload = attempt === 0 ? options.payload : { ...options.payload, rid: newRequestId(), iat: Math.floor(Date.now() / 1000) };
     const sealed = await sealForRouter(options.router, key, payload);
     options.onEvent?.({ type: 'sealed', bytes: sealed.body.byteLength });
     if (options.sessionPath !== undefined) await storeSession(options.env, options.sessionPath, sealed.session);

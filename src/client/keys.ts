@@ -2,7 +2,8 @@
  * Where the client gets the router's key: a key config file (offline), or the router's
  * /.well-known/hpke-keys, checked against a pin (flag, env, profile, or the pin store).
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import {
   matchesPin,
   parseKeyConfigList,
@@ -16,7 +17,7 @@ import {
   encodeKeyConfigList,
   type KeyConfig,
 } from '../hpke/index.js';
-import { KeyError, UsageError } from '../errors.js';
+import { HarmonyHpkeError, KeyError, UsageError } from '../errors.js';
 import type { Env } from '../cli/output.js';
 import { parseUrl, readAll, routerUrl, sendWithRetry, type Timeouts } from './http.js';
 import { writeUserFile } from './fs-atomic.js';
@@ -103,6 +104,38 @@ export async function writePinStore(env: Env, pins: PinStore): Promise<void> {
   await writeUserFile(pinsFile(env), `${JSON.stringify({ pins: sorted }, null, 2)}\n`, 'pin store', { mode: 0o644 });
 }
 
+/**
+ * Read-modify-write of the pin store under a lock (a directory beside it, created atomically), so
+ * concurrent `keys pin` runs never lose each other's pins. A lock older than 30 s is a dead
+ * writer's and is taken over.
+ */
+export async function updatePinStore<T>(env: Env, change: (pins: PinStore) => T): Promise<T> {
+  const lock = `${pinsFile(env)}.lock`;
+  await mkdir(dirname(lock), { recursive: true });
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST') throw new UsageError('PIN_STORE_LOCK', `cannot lock the pin store ${pinsFile(env)}: ${code ?? 'error'}`);
+      const age = await stat(lock).then((info) => Date.now() - info.mtimeMs, () => 0);
+      if (age > 30_000) await rm(lock, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new UsageError('PIN_STORE_LOCK', `the pin store ${pinsFile(env)} stays locked by another run (${lock})`);
+      else await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 20));
+    }
+  }
+  try {
+    const pins = await readPinStore(env);
+    const result = change(pins);
+    await writePinStore(env, pins);
+    return result;
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
 export interface SelectedKey {
   readonly config: KeyConfig;
   readonly kdfId: number;
@@ -114,11 +147,11 @@ export interface SelectedKey {
  * The first config with a supported suite; with a pin, the first such config whose public key
  * matches it (a router in rotation serves several keys), else a PIN_MISMATCH error.
  */
-export function chooseKey(configs: readonly KeyConfig[], pin: string | undefined): SelectedKey {
+export function chooseKey(configs: readonly KeyConfig[], pin: string | undefined, pinSource?: string): SelectedKey {
   const candidates = pin === undefined ? configs : configs.filter((config) => matchesPin(config.publicKey, pin));
   if (candidates.length === 0) {
     const offered = configs.map((config) => publicKeyFingerprint(config.publicKey)).join(', ');
-    throw new KeyError('PIN_MISMATCH', `the router's key ${offered || '(none)'} does not match the pinned fingerprint ${pin}`);
+    throw new KeyError('PIN_MISMATCH', `the router's key ${offered || '(none)'} does not match the pinned fingerprint ${pin}${pinSource ? ` (pin from ${pinSource})` : ''}`);
   }
   for (const config of candidates) {
     const suite = config.suites.find((s) => isSupportedSuite(config.kemId, s.kdfId, s.aeadId));
@@ -133,6 +166,8 @@ export interface ResolveKeyOptions {
   readonly router: string;
   readonly keysFile?: string | undefined;
   readonly keyPin?: string | undefined;
+  /** Where keyPin came from (named in a mismatch); the pin store when there is no keyPin. */
+  readonly keyPinSource?: string | undefined;
   readonly env: Env;
   readonly timeouts?: Timeouts;
   readonly signal?: AbortSignal | undefined;
@@ -141,11 +176,18 @@ export interface ResolveKeyOptions {
 }
 
 export async function resolveRouterKey(options: ResolveKeyOptions): Promise<SelectedKey & { source: KeySource }> {
-  const explicitPin = options.keyPin === undefined ? undefined : parseKeyPin(options.keyPin);
+  let explicitPin: string | undefined;
+  try {
+    explicitPin = options.keyPin === undefined ? undefined : parseKeyPin(options.keyPin);
+  } catch (error) {
+    if (options.keyPinSource === undefined || !(error instanceof HarmonyHpkeError)) throw error;
+    throw new KeyError(error.code, `${error.message} (pin from ${options.keyPinSource})`);
+  }
   const pin = explicitPin ?? (await readPinStore(options.env))[pinStoreKey(options.router)];
+  const pinSource = explicitPin !== undefined ? options.keyPinSource : pin !== undefined ? `the pin store ${pinsFile(options.env)}` : undefined;
   const source =
     options.keysFile !== undefined && !options.forceFetch
       ? await readKeyConfigFile(options.keysFile)
       : await fetchKeyConfigs(options.router, { timeouts: options.timeouts ?? {}, signal: options.signal });
-  return { ...chooseKey(source.configs, pin), source };
+  return { ...chooseKey(source.configs, pin, pinSource), source };
 }

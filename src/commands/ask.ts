@@ -1,4 +1,7 @@
 /** `harmony-hpke ask`: build, seal, send, decrypt and stream the answer, all in one. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.js';
 import { Author, Conversation, Message, Role } from '../harmony/index.js';
 import { decryptStreamBatches } from '../sse/index.js';
 import type { CliContext } from '../cli/context.js';
@@ -30,12 +33,23 @@ export interface AskOptions extends GlobalOptions, RouterFlagOptions, Conversati
 export async function run(ctx: CliContext, promptArg: string | undefined, options: AskOptions): Promise<number> {
   const terminal = terminalFor(ctx, options);
   const settings = await resolveRouterSettings(options, ctx.env);
+  // --save never replaces a file it was not asked to continue; `--conversation F --save F` with no
+  // F yet starts the conversation there. Checked before anything is sent.
+  const continuing = options.conversation !== undefined && options.save !== undefined && resolve(options.conversation) === resolve(options.save);
+  if (options.save !== undefined && !continuing && existsSync(options.save)) {
+    throw new UsageError(
+      'SAVE_WOULD_OVERWRITE',
+      `--save ${options.save} exists and is not the conversation being continued; add --conversation ${options.save} to continue it, or save elsewhere`,
+    );
+  }
+  const conversationFile = continuing && !existsSync(options.conversation as string) ? undefined : options.conversation;
+  if (continuing && conversationFile === undefined) terminal.info(`starting a new conversation in ${options.save}`);
   const prompt = await readPrompt(ctx, promptArg);
   const conversation = await conversationWithTools(await buildConversation({
     prompt,
     system: options.system,
     developer: options.developer,
-    conversationFile: options.conversation,
+    conversationFile,
     reasoningEffort: settings.reasoningEffort,
     overrideSavedEffort: settings.reasoningEffortExplicit,
   }), settings, options);
@@ -57,11 +71,17 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
     for (;;) {
       // Each round trip is its own sealed request (fresh rid and iat) and verified stream.
       const sent = toolCalls > 0 ? messagesAfterToolCall(messages) : messages;
-      const payload = buildPayload(Conversation.fromMessages(sent), { ...settings, temperature: options.temperature });
+      // The embedded router wants no token: a configured one stays out of that request.
+      const payload = buildPayload(Conversation.fromMessages(sent), {
+        ...settings,
+        apiToken: embedded ? undefined : settings.apiToken,
+        temperature: options.temperature,
+      });
       const result = await exchange({
         router,
         keysFile: embedded ? undefined : settings.keysFile,
         keyPin: embedded ? undefined : settings.keyPin,
+        keyPinSource: settings.keyPinSource,
         env: ctx.env,
         payload,
         sessionPath: options.session,
@@ -91,7 +111,7 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
         if (options.json) terminal.jsonLine({ ...doneRecord(outcome), tool_calls: toolCalls });
         terminal.detail(timingLine(outcome, result.response.firstByteMs()));
         if (options.save) {
-          await writeUserFile(options.save, `${Conversation.fromMessages(messages).toJson()}\n`, 'conversation');
+          await writeUserFile(options.save, `${Conversation.fromMessages(messages).toJson()}\n`, 'conversation', { mode: 0o600 });
           terminal.info(`saved the conversation to ${options.save}`);
         }
         return call ? answerExitCode(call) : ExitCode.Ok;

@@ -37,6 +37,7 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
     router: settings.router,
     keysFile: settings.keysFile,
     keyPin: settings.keyPin,
+    keyPinSource: settings.keyPinSource,
     env: ctx.env,
     signal: ctx.signal,
     timeouts: timeoutsFrom({}, 30_000),
@@ -47,7 +48,7 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
   const sessionPath = options.session ?? defaultSessionPath(ctx.env, payload.rid);
   // The session is on disk before anything that could send the request exists.
   await storeSession(ctx.env, sessionPath, sealed.session);
-  if (options.bodyOut !== undefined) await writeUserFile(options.bodyOut, sealed.body, 'request body');
+  if (options.bodyOut !== undefined) await writeUserFile(options.bodyOut, sealed.body, 'request body', { mode: 0o600 });
   const envelope = toEnvelope(sealed, sessionPath);
   terminal.debug(`sealed request: ${sealed.body.byteLength} bytes, rid=${payload.rid}`);
   if (options.curl) {

@@ -9,7 +9,7 @@ import { reportStreamError } from '../cli/report.js';
 import { answerExitCode } from '../cli/tool-call.js';
 import { checkFinish, doneRecord, rememberResponse, viewStream } from '../cli/stream-view.js';
 import { listStoredSessions, readSession } from '../client/session-store.js';
-import { IntegrityError, TruncatedError } from '../errors.js';
+import { TruncatedError, UsageError } from '../errors.js';
 import { readStreamHead } from '../client/stream-head.js';
 import type { DisplayOptions, GlobalOptions } from '../cli/program.js';
 
@@ -20,13 +20,18 @@ export interface DecodeOptions extends GlobalOptions, DisplayOptions {
 
 /** Finds the stored session whose keys open this stream's first chunk. */
 async function discoverSession(ctx: CliContext, head: string): Promise<{ path: string; session: Session }> {
+  // Input that is not an SSE response at all is the user's mistake (exit 2), not a cut stream.
+  if (!/\n(?:event|data|id|retry)(?::|\r?\n)|\n:/.test(`\n${head.replace(/^\ufeff/, '')}`)) {
+    throw new UsageError('NOT_AN_SSE_STREAM', 'the input is not an SSE response (no event or data lines); decode reads what send prints');
+  }
   if (!/\nevent: ?chunk/.test(`\n${head}`)) {
     throw new TruncatedError('STREAM_TRUNCATED', 'the stream ends before its first chunk; nothing to decode');
   }
   for (const stored of await listStoredSessions(ctx.env)) {
     if (sessionOpensStream(stored.session, head)) return stored;
   }
-  throw new IntegrityError('NO_MATCHING_SESSION', 'no stored session opens this stream; pass --session FILE');
+  // No stored session is a matter of the user's files (another machine, a pruned store): exit 2.
+  throw new UsageError('NO_MATCHING_SESSION', 'no stored session opens this stream; pass --session FILE');
 }
 
 export async function run(ctx: CliContext, streamArg: string | undefined, options: DecodeOptions): Promise<number> {

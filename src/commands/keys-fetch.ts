@@ -19,6 +19,7 @@ export async function run(
   const selected = await resolveRouterKey({
     router: settings.router,
     keyPin: settings.keyPin,
+    keyPinSource: settings.keyPinSource,
     env: ctx.env,
     signal: ctx.signal,
     timeouts: timeoutsFrom(options, 30_000),

@@ -4,7 +4,7 @@ import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { terminalFor } from '../cli/output.js';
 import { resolveRouterSettings } from '../client/config.js';
-import { fetchKeyConfigs, chooseKey, pinStoreKey, readPinStore, writePinStore } from '../client/keys.js';
+import { fetchKeyConfigs, chooseKey, pinStoreKey, readPinStore, updatePinStore } from '../client/keys.js';
 import { UsageError } from '../errors.js';
 import { timeoutsFrom } from '../cli/program.js';
 
@@ -13,8 +13,8 @@ export async function run(
   options: { router?: string; fingerprint?: string; remove?: boolean; list?: boolean; json?: boolean; connectTimeout?: number; timeout?: number; profile?: string; config?: string },
 ): Promise<number> {
   const terminal = terminalFor(ctx, options);
-  const pins = await readPinStore(ctx.env);
   if (options.list) {
+    const pins = await readPinStore(ctx.env);
     if (options.json) terminal.jsonLine({ pins });
     else for (const [router, pin] of Object.entries(pins)) terminal.writeOut(`${router}  ${pin}\n`);
     return ExitCode.Ok;
@@ -23,9 +23,11 @@ export async function run(
   if (settings.router === undefined) throw new UsageError('NO_ROUTER', 'no router: pass --router URL');
   const storeKey = pinStoreKey(settings.router);
   if (options.remove) {
-    const existed = storeKey in pins;
-    delete pins[storeKey];
-    await writePinStore(ctx.env, pins);
+    const existed = await updatePinStore(ctx.env, (pins) => {
+      const had = storeKey in pins;
+      delete pins[storeKey];
+      return had;
+    });
     if (options.json) terminal.jsonLine({ router: storeKey, removed: existed });
     else terminal.writeOut(existed ? `removed the pin for ${storeKey}\n` : `no pin for ${storeKey}\n`);
     return ExitCode.Ok;
@@ -40,9 +42,11 @@ export async function run(
     });
     pin = chooseKey(source.configs, undefined).fingerprint;
   }
-  const previous = pins[storeKey];
-  pins[storeKey] = pin;
-  await writePinStore(ctx.env, pins);
+  const previous = await updatePinStore(ctx.env, (pins) => {
+    const before = pins[storeKey];
+    pins[storeKey] = pin;
+    return before;
+  });
   if (options.json) terminal.jsonLine({ router: storeKey, pin, previous: previous ?? null });
   else terminal.writeOut(`pinned ${storeKey} to ${pin}${previous && previous !== pin ? ` (was ${previous})` : ''}\n`);
   return ExitCode.Ok;

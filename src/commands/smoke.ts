@@ -116,7 +116,7 @@ export async function run(ctx: CliContext, options: SmokeOptions): Promise<numbe
 
   const keyStarted = performance.now();
   try {
-    const key = await resolveRouterKey({ router, keysFile: settings.keysFile, keyPin: settings.keyPin, env: ctx.env, timeouts, signal: ctx.signal });
+    const key = await resolveRouterKey({ router, keysFile: settings.keysFile, keyPin: settings.keyPin, keyPinSource: settings.keyPinSource, env: ctx.env, timeouts, signal: ctx.signal });
     report({ name: `key config ${key.fingerprint}`, ok: true, seconds: (performance.now() - keyStarted) / 1000, finish: `kid ${key.config.keyId}` });
   } catch (error) {
     report({ name: 'key config', ok: false, seconds: (performance.now() - keyStarted) / 1000, failure: failureOf(error) });
@@ -128,7 +128,7 @@ export async function run(ctx: CliContext, options: SmokeOptions): Promise<numbe
       try {
         const conversation = await conversationWithTools(await buildConversation({ prompt }), settings, options);
         const payload = buildPayload(conversation, { ...settings, maxTokens: options.maxTokens ?? settings.maxTokens });
-        const result = await exchange({ router, keysFile: settings.keysFile, keyPin: settings.keyPin, env: ctx.env, payload, timeouts, signal: ctx.signal });
+        const result = await exchange({ router, keysFile: settings.keysFile, keyPin: settings.keyPin, keyPinSource: settings.keyPinSource, env: ctx.env, payload, timeouts, signal: ctx.signal });
         const silent = new Terminal({ stdout: SINK, stderr: SINK, env: {} });
         const outcome = await viewStream(decryptStreamBatches(result.response.body, result.session), silent, { strict: true, show: ['final'], idleMs: timeouts.idleMs }, started);
         if (toolExpectation) checkToolCall(outcome, toolExpectation);

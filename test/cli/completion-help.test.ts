@@ -2,6 +2,7 @@
  * `completion bash|zsh|fish` covers every command the program has (the bash one is sourced and run
  * by a real bash), and `help exit-codes` (and the README's table) match src/cli/exit-codes.ts.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,9 +11,15 @@ import { REPO_ROOT, makeSandbox, runCli } from '../helpers/cli.js';
 import { cliLine, runShell } from './support.js';
 
 const sandbox = makeSandbox();
+
+function runProcessZsh(script: string): Promise<string> {
+  const result = spawnSync('zsh', ['-f', '-c', script], { env: { ...process.env, ...sandbox.env }, encoding: 'utf8', timeout: 20_000 });
+  if (result.status !== 0) throw new Error(`zsh failed: ${result.stderr}`);
+  return Promise.resolve(result.stdout);
+}
 const env = sandbox.env;
 let commands: string[];
-const KEYS_SUBCOMMANDS = ['generate', 'show', 'fetch', 'pin'];
+const KEYS_SUBCOMMANDS = ['generate', 'show', 'fetch', 'pin', 'api-token'];
 
 /** The command names listed by `--help` (so a new command cannot be forgotten here). */
 function listedCommands(help: string): string[] {
@@ -56,11 +63,63 @@ describe('completion', () => {
     expect(pinOption.output).toBe('--fingerprint\n');
   });
 
+  it('bash: completes past positional words and option values, and offers option values and shells', async () => {
+    const complete = (words: string[]) =>
+      [
+        `source <(${cliLine(['completion', 'bash'])})`,
+        `COMP_WORDS=(harmony-hpke ${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length}`,
+        '_harmony_hpke',
+        'printf "%s\\n" "${COMPREPLY[@]}"',
+      ].join('\n');
+    const cases: Array<[string[], string[]]> = [
+      [['ask', 'What is 2+2?', '--js'], ['--json']],
+      [['ask', '--reasoning-effort', ''], ['low', 'medium', 'high']],
+      [['ask', '--reasoning-effort', 'high', '--hide'], ['--hide-analysis']],
+      [['ask', '--show', ''], ['analysis', 'commentary', 'final']],
+      [['serve', '--upstream-kind', 'ol'], ['ollama']],
+      [['completion', ''], ['bash', 'zsh', 'fish']],
+      [['--profile', 'prod', 'ask', '--hide'], ['--hide-analysis']],
+      [['ask', '--debug', '--hide'], ['--hide-analysis']],
+      [['keys', 'pin', '--router', 'http://x', '--fi'], ['--fingerprint']],
+    ];
+    for (const [words, expected] of cases) {
+      const result = await runShell(complete(words), env);
+      expect(result.output.trim().split('\n'), words.join(' ')).toEqual(expected);
+    }
+    const help = await runShell(complete(['help', '']), env);
+    expect(help.output.split('\n')).toEqual(expect.arrayContaining(['ask', 'keys', 'exit-codes']));
+  });
+
+  const hasZsh = spawnSync('zsh', ['--version']).status === 0;
+  if (!hasZsh && process.env['CI'] === 'true') throw new Error('zsh is not installed (apt-get install zsh); CI needs it');
+  it.skipIf(!hasZsh)('zsh (bashcompinit, 1-indexed COMP_WORDS): option values, past positional words, shells', async () => {
+    const line = (words: string[]) =>
+      [
+        'autoload -U +X compinit && compinit -u',
+        `source <(${cliLine(['completion', 'zsh'])})`,
+        // What bashcompinit's _bash_complete hands over: zsh's own 1-indexed words, CURRENT - 1.
+        `COMP_WORDS=(harmony-hpke ${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length}`,
+        '_harmony_hpke',
+        // zsh filters by the typed prefix itself (its compgen does not).
+        `print -l -- \${(M)COMPREPLY:#${words.at(-1)}*}`,
+      ].join('\n');
+    const cases: Array<[string[], string[]]> = [
+      [['ask', 'What is 2+2?', '--js'], ['--json']],
+      [['ask', '--reasoning-effort', ''], ['low', 'medium', 'high']],
+      [['completion', ''], ['bash', 'zsh', 'fish']],
+      [['keys', 'p'], ['pin']],
+    ];
+    for (const [words, expected] of cases) {
+      const result = await runProcessZsh(line(words));
+      expect(result.trim().split('\n'), words.join(' ')).toEqual(expected);
+    }
+  });
+
   it('zsh and fish: every command and keys subcommand is offered', async () => {
     const zsh = await runCli(['completion', 'zsh'], { env });
     expect(zsh.code).toBe(0);
     expect(zsh.stdout).toMatch(/^#compdef harmony-hpke\n/);
-    for (const command of commands) expect(zsh.stdout).toMatch(new RegExp(`words="[^"]*\\b${command}\\b`));
+    for (const command of commands) expect(zsh.stdout).toContain(`'''|''${command}'`);
 
     const fish = await runCli(['completion', 'fish'], { env });
     expect(fish.code).toBe(0);

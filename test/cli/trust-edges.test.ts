@@ -44,7 +44,7 @@ const env = { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME:
 
 async function run(
   args: readonly string[],
-  options: { stdoutTTY?: boolean; stderrTTY?: boolean; stdin?: string; stdout?: Writable & { isTTY?: boolean } } = {},
+  options: { stdoutTTY?: boolean; stderrTTY?: boolean; stdin?: string; stdout?: Writable & { isTTY?: boolean }; env?: Record<string, string> } = {},
 ): Promise<Run> {
   const stdout = options.stdout ?? new Sink(options.stdoutTTY ?? false);
   const stderr = new Sink(options.stderrTTY ?? false);
@@ -53,7 +53,7 @@ async function run(
     stdin: Object.assign(stdin, { isTTY: false }),
     stdout,
     stderr,
-    env: { ...env, CI: 'true' },
+    env: { ...env, CI: 'true', ...options.env },
     signal: new AbortController().signal,
     exitCode: 0,
   };
@@ -354,6 +354,110 @@ describe('decode --buffer holds only the answer', () => {
   });
 });
 
-// Keeps the unused-import checker quiet about helpers a later test may need.
-void readFileSync;
-void writeFileSync;
+describe("issue 12's 'Wrong' list", () => {
+  let ok: string;
+  beforeAll(async () => {
+    ok = await router(answer('4', 'stop'));
+  });
+
+  it('keys help and keys help pin print help and exit 0', async () => {
+    const keys = await run(['keys', 'help']);
+    expect(keys.code, keys.stderr).toBe(0);
+    expect(keys.stdout).toMatch(/^Usage: harmony-hpke keys/);
+    const pin = await run(['keys', 'help', 'pin']);
+    expect(pin.code, pin.stderr).toBe(0);
+    expect(pin.stdout).toMatch(/^Usage: harmony-hpke keys pin/);
+  });
+
+  it('decode: input that is not SSE, and a stream with no stored session, are usage errors (exit 2)', async () => {
+    const notSse = await run(['decode'], { stdin: '{"hello": "world"}\n' });
+    expect(notSse.code).toBe(2);
+    expect(errorLine(notSse.stderr)).toContain('(NOT_AN_SSE_STREAM)');
+    const created = await run(['create-request', 'x', '--router', ok]);
+    const raw = await run(['send'], { stdin: created.stdout });
+    // Another machine's state directory: no stored session opens this stream.
+    const unknown = await run(['decode'], { stdin: raw.stdout, env: { XDG_STATE_HOME: join(home, 'other-state') } });
+    expect(unknown.code).toBe(2);
+    expect(errorLine(unknown.stderr)).toContain('(NO_MATCHING_SESSION)');
+  });
+
+  it("a default profile's key_pin applies to its own router only; a mismatch names the config file", async () => {
+    const config = join(home, 'pinned-config.json');
+    const wrongPin = `sha256:${'0'.repeat(64)}`;
+    writeFileSync(config, JSON.stringify({ default_profile: 'prod', profiles: { prod: { router: 'https://router.example', key_pin: wrongPin } } }));
+    const elsewhere = await run(['--config', config, 'ask', 'x', '--router', ok]);
+    expect(elsewhere.code, elsewhere.stderr).toBe(0);
+    writeFileSync(config, JSON.stringify({ default_profile: 'prod', profiles: { prod: { router: ok, key_pin: wrongPin } } }));
+    const own = await run(['--config', config, 'ask', 'x']);
+    expect(own.code).toBe(4);
+    expect(errorLine(own.stderr)).toMatch(/pin from config file .*pinned-config\.json, profile 'prod'.*\(PIN_MISMATCH\)$/);
+  });
+
+  it('echo text | ask "Summarise this": stdin first, then the prompt', async () => {
+    const { openSync, closeSync } = await import('node:fs');
+    const { readPrompt } = await import('../../src/cli/input.js');
+    const file = join(home, 'piped.txt');
+    writeFileSync(file, 'the text\n');
+    const fd = openSync(file, 'r');
+    try {
+      const stdin = Object.assign(Readable.from([Buffer.from('the text\n')]), { isTTY: false, fd });
+      const ctx = { stdin, stdout: new Sink(false), stderr: new Sink(false), env: {}, signal: new AbortController().signal, exitCode: 0 };
+      expect(await readPrompt(ctx, 'Summarise this')).toBe('the text\n\nSummarise this');
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('--save never replaces an unrelated file; --conversation F --save F starts F; saved files are 0600', async () => {
+    const { statSync, existsSync } = await import('node:fs');
+    const other = join(home, 'other.json');
+    writeFileSync(other, 'precious');
+    const refused = await run(['ask', 'x', '--router', ok, '--save', other]);
+    expect(refused.code).toBe(2);
+    expect(errorLine(refused.stderr)).toContain('(SAVE_WOULD_OVERWRITE)');
+    expect(readFileSync(other, 'utf8')).toBe('precious');
+    const chat = join(home, 'fresh', 'chat.json');
+    expect(existsSync(chat)).toBe(false);
+    const first = await run(['ask', 'x', '--router', ok, '--conversation', chat, '--save', chat]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(statSync(chat).mode & 0o777).toBe(0o600);
+    const second = await run(['ask', 'y', '--router', ok, '--conversation', chat, '--save', chat]);
+    expect(second.code, second.stderr).toBe(0);
+    const saved = JSON.parse(readFileSync(chat, 'utf8')) as { messages: unknown[] };
+    expect(saved.messages.length).toBeGreaterThan(3);
+    const body = join(home, 'body.bin');
+    const created = await run(['create-request', 'x', '--router', ok, '--body-out', body]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(statSync(body).mode & 0o777).toBe(0o600);
+  });
+
+  it('20 concurrent pin updates keep all 20 pins', async () => {
+    const { updatePinStore, readPinStore } = await import('../../src/client/keys.js');
+    const pinEnv = { ...env, XDG_CONFIG_HOME: join(home, 'pins-config') };
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        updatePinStore(pinEnv, (pins) => {
+          pins[`https://r${i}.example`] = `sha256:${i.toString(16).padStart(64, '0')}`;
+        }),
+      ),
+    );
+    expect(Object.keys(await readPinStore(pinEnv))).toHaveLength(20);
+  });
+
+  it('the re-seal after a 422 key refusal is a new request: a new rid', async () => {
+    const rids: string[] = [];
+    const url = await router(answer('4', 'stop'), {
+      refuse: (_req, res, rid) => {
+        rids.push(rid);
+        if (rids.length > 1) return false;
+        res.writeHead(422, { 'content-type': 'application/problem+json' });
+        res.end(JSON.stringify({ type: 'https://iana.org/assignments/http-problem-types#ohttp-key', title: 'key' }));
+        return true;
+      },
+    });
+    const result = await run(['ask', 'x', '--router', url]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(rids).toHaveLength(2);
+    expect(rids[1]).not.toBe(rids[0]);
+  });
+});

@@ -113,7 +113,7 @@ describe('session files given to decode --session', () => {
     writeFileSync(stored, sessionText, { mode: 0o644 });
     chmodSync(stored, 0o644);
     const loose = await runCli(['decode', join(work, 'answer.sse')], { env });
-    expectError(loose, 6, 'NO_MATCHING_SESSION');
+    expectError(loose, 2, 'NO_MATCHING_SESSION');
     chmodSync(stored, 0o600);
     const fixed = await runCli(['decode', join(work, 'answer.sse')], { env });
     expect(fixed.code, fixed.stderr).toBe(0);

@@ -85,7 +85,7 @@ export function errorCode(stderr: string): string | undefined {
 export const ERROR_LINE = /^harmony-hpke: error: .+ \([A-Z0-9_]+\)$/;
 
 /** Exit codes a hostile input may produce: anything documented except 1 (internal: a bug). */
-export const DOCUMENTED_FAILURES = new Set([2, 3, 4, 5, 6, 7, 8, 9, 10]);
+export const DOCUMENTED_FAILURES = new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
 
 /** A complete exchange with an in-process router: the real bytes of every artefact. */
 export interface RealExchange {

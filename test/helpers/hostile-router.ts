@@ -39,7 +39,7 @@ export function startChunk(rid: string): { t: 'start'; rid: string; model: strin
 
 export interface HostileOptions {
   /** Answers the POST itself instead (a refusal, say) when it returns true. */
-  readonly refuse?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  readonly refuse?: (req: IncomingMessage, res: ServerResponse, rid: string) => boolean;
 }
 
 export async function startHostileRouter(script: HostileScript, options: HostileOptions = {}): Promise<HostileRouter> {
@@ -57,13 +57,13 @@ export async function startHostileRouter(script: HostileScript, options: Hostile
       res.writeHead(404).end();
       return;
     }
-    if (options.refuse?.(req, res)) return;
     const parts: Buffer[] = [];
     req.on('data', (part: Buffer) => parts.push(part));
     req.on('end', () => {
       void (async () => {
         const opened = await openRequest(Buffer.concat(parts), (id) => (id === key.keyId ? key : undefined));
         const payload = parseRequestPlaintext(opened.plaintext);
+        if (options.refuse?.(req, res, payload.rid)) return;
         const nonce = newResponseNonce(opened.header.aeadId);
         const keys = deriveResponseKeys({ secret: opened.secret, enc: opened.enc, responseNonce: nonce, aeadId: opened.header.aeadId });
         const stream = new EncryptedEventStream(keys, {
