@@ -3,7 +3,7 @@
  * line shown on stderr, and the exit code (13) that tells scripts "the answer is a tool call".
  */
 import { oneLineText } from './safe-text.js';
-import type { Message } from '../harmony/index.js';
+import { HarmonyParseError, type Message } from '../harmony/index.js';
 import { ExitCode } from './exit-codes.js';
 
 export interface ToolCall {
@@ -71,6 +71,20 @@ export function toolCallOf(messages: readonly Message[]): ToolCall | undefined {
     argumentsAreJson,
     message,
   };
+}
+
+/**
+ * --strict: a message to a recipient that cannot be a tool's or person's name (the reference reads
+ * `to=functions.f<|channel|>commentary?` as one recipient) is malformed Harmony, not a silent
+ * non-answer.
+ */
+export function checkRecipients(messages: readonly Message[]): void {
+  for (const message of messages) {
+    const recipient = message.recipient;
+    if (message.author.role === 'assistant' && recipient !== undefined && !TOOL_RECIPIENT.test(recipient)) {
+      throw new HarmonyParseError('HARMONY_MALFORMED_HEADER', `a message addressed to a recipient that is not a name (${recipient.length} characters)`);
+    }
+  }
 }
 
 /** The NDJSON `tool_call` event (before `done`). */
