@@ -130,21 +130,25 @@ async function benchRedis(opts: BenchOptions): Promise<Figure[]> {
   const port = await freePort();
   const start = () => spawn(program, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   let child = start();
+  // Latency is measured with a generous call timeout (a loaded machine has a long tail; a timed-out
+  // call is counted, not fatal); the failure figures use the router's default, 200 ms.
+  const latencyStore = new RedisReplayStore({ url: `redis://127.0.0.1:${port}/0`, timeoutMs: 5_000 });
   const store = new RedisReplayStore({ url: `redis://127.0.0.1:${port}/0`, timeoutMs: 200 });
   try {
-    for (let i = 0; i < 100 && !(await store.ping()); i += 1) {
-      await store.connect();
+    for (let i = 0; i < 100 && !((await store.ping()) && (await latencyStore.ping())); i += 1) {
+      await Promise.all([store.connect(), latencyStore.connect()]);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const n = opts.quick ? 500 : 5000;
     const memory = new MemoryReplayStore();
     const redisTimes: number[] = [];
     const memoryTimes: number[] = [];
-    for (let i = 0; i < 200; i += 1) await store.remember(`warm-${i}`, 60_000);
+    let timeouts = 0;
+    for (let i = 0; i < 200; i += 1) await latencyStore.remember(`warm-${i}`, 60_000).catch(() => (timeouts += 1));
     for (let i = 0; i < n; i += 1) {
       const keyName = `${newRequestId()}${i}`;
       let started = performance.now();
-      await store.remember(keyName, 600_000);
+      await latencyStore.remember(keyName, 600_000).catch(() => (timeouts += 1));
       redisTimes.push((performance.now() - started) * 1000);
       started = performance.now();
       memory.remember(keyName, 600_000);
@@ -206,7 +210,7 @@ async function benchRedis(opts: BenchOptions): Promise<Figure[]> {
         ...common,
         ratio: p50 / m50,
         goal: { kind: 'value-max', value: 1000 },
-        detail: { memory_p99_us: m99 },
+        detail: { memory_p99_us: m99, calls_over_5s: timeouts },
       }),
       figure({
         id: 'replay.redis.p99',
@@ -248,6 +252,7 @@ async function benchRedis(opts: BenchOptions): Promise<Figure[]> {
     ];
   } finally {
     await store.close();
+    await latencyStore.close();
     child.kill('SIGCONT');
     child.kill('SIGKILL');
   }
