@@ -72,7 +72,7 @@ export class RouterRefusedError extends HarmonyHpkeError {
   }
 }
 
-/** The router wants an API token, or refused the one given (HTTP 401; exit 11). */
+/** The router wants an API token, or refused the one given (HTTP 401; exit 14). */
 export class AuthError extends HarmonyHpkeError {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super('auth', code, message, options);

@@ -13,7 +13,7 @@ export const ExitCode = {
   RouterError: 8,
   HarmonyParse: 9,
   CheckFailed: 10,
-  Unauthorized: 11,
+  Unauthorized: 14,
   Interrupted: 130,
   Terminated: 143,
 } as const;

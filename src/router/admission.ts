@@ -53,15 +53,14 @@ interface Upload {
   readonly evict: () => void;
 }
 
-/** Uploads of at least this age may be evicted when the upload cap is reached. */
-const EVICTABLE_AFTER_MS = 250;
 /** How often an upload's rate is checked. */
 const RATE_CHECK_MS = 200;
 
 /**
  * The uploads in progress, at most `max`: when full, a new upload evicts the one with the lowest
- * rate so far (among those older than EVICTABLE_AFTER_MS), so slow uploads can delay but never
- * lock out others; if none can be evicted the new upload is refused.
+ * rate so far (bytes per ms of age; the oldest among equals), so slow uploads can never lock out
+ * others. A client that sends its body with its headers (every ordinary client) finishes its
+ * upload within the event-loop turn that started it, so it is never the one evicted.
  */
 export class UploadSet {
   private readonly uploads = new Set<Upload>();
@@ -78,9 +77,8 @@ export class UploadSet {
       let slowest: Upload | undefined;
       let slowestRate = Number.POSITIVE_INFINITY;
       for (const candidate of this.uploads) {
-        const age = now - candidate.started;
-        if (age < EVICTABLE_AFTER_MS) continue;
-        const rate = candidate.received / age;
+        const rate = candidate.received / Math.max(1, now - candidate.started);
+        // Strictly lower: among equal rates the first (oldest) stays the choice.
         if (rate < slowestRate) {
           slowest = candidate;
           slowestRate = rate;

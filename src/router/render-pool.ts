@@ -3,6 +3,8 @@
  * one job per worker at a time, a bounded queue, and a deadline per job after which the worker is
  * terminated (and replaced) and the request fails with `render_timeout`. So one conversation that
  * is slow to tokenize can hold one worker for at most the deadline, and never the event loop.
+ * Large conversations (LARGE_JOB_BYTES and more) may occupy all workers but one: small ones, every
+ * interactive request, always find a worker that no large conversation can take.
  *
  * When the worker module is not beside this one as JavaScript (running from the TypeScript
  * sources, e.g. under vitest) or `size` is 0, renders run inline on the event loop, with the same
@@ -23,8 +25,12 @@ export interface RenderPoolOptions {
   readonly maxQueue: number;
 }
 
+/** A conversation of this many bytes of request plaintext or more is a large job. */
+export const LARGE_JOB_BYTES = 32 * 1024;
+
 interface Pending {
   readonly job: RenderJob;
+  readonly large: boolean;
   readonly resolve: (prompt: RenderedPrompt) => void;
   readonly reject: (error: Error) => void;
   readonly signal: AbortSignal | undefined;
@@ -55,14 +61,15 @@ export class RenderPool {
 
   constructor(private readonly options: RenderPoolOptions) {
     this.workerPath = options.size > 0 ? renderWorkerPath() : undefined;
-    if (this.workerPath !== undefined) this.spawn();
+    if (this.workerPath !== undefined) for (let index = 0; index < options.size; index += 1) this.spawn();
   }
 
   get usesWorkers(): boolean {
     return this.workerPath !== undefined;
   }
 
-  render(payload: RequestPayload, nowMs: number, signal?: AbortSignal): Promise<RenderedPrompt> {
+  /** Renders `payload`; `sizeBytes` (the request plaintext's size) decides whether it is a large job. */
+  render(payload: RequestPayload, nowMs: number, signal?: AbortSignal, sizeBytes = 0): Promise<RenderedPrompt> {
     if (this.workerPath === undefined || this.closed) {
       return new Promise((resolve) => resolve(renderBounded(payload, new Date(nowMs), this.options.limits)));
     }
@@ -70,7 +77,13 @@ export class RenderPool {
       return Promise.reject(new RenderError('overloaded', 'too many conversations are waiting to be rendered'));
     }
     return new Promise<RenderedPrompt>((resolve, reject) => {
-      const pending: Pending = { job: { id: this.nextId++, payload, nowMs, limits: this.options.limits }, resolve, reject, signal };
+      const pending: Pending = {
+        job: { id: this.nextId++, payload, nowMs, limits: this.options.limits },
+        large: sizeBytes >= LARGE_JOB_BYTES,
+        resolve,
+        reject,
+        signal,
+      };
       this.queue.push(pending);
       signal?.addEventListener(
         'abort',
@@ -137,7 +150,7 @@ export class RenderPool {
         slot.current = undefined;
       }
       if (!this.closed) {
-        if (this.slots.size === 0) this.spawn();
+        this.spawn();
         this.dispatch();
       }
     };
@@ -148,22 +161,16 @@ export class RenderPool {
 
   private dispatch(): void {
     if (this.closed) return;
-    while (this.queue.length > 0) {
-      let idle: Slot | undefined;
-      for (const slot of this.slots) {
-        if (slot.ready && slot.current === undefined) {
-          idle = slot;
-          break;
-        }
-      }
-      if (idle === undefined) {
-        // Grow up to the pool size; a new worker takes a job once it is ready.
-        const starting = [...this.slots].some((slot) => !slot.ready);
-        if (this.slots.size < this.options.size && !starting) this.spawn();
-        return;
-      }
-      const pending = this.queue.shift()!;
-      if (pending.signal?.aborted) continue;
+    for (;;) {
+      const idle = [...this.slots].find((slot) => slot.ready && slot.current === undefined);
+      if (idle === undefined) return;
+      // Large jobs may hold all workers but one (with a single worker: that one).
+      const busyLarge = [...this.slots].filter((slot) => slot.current?.large === true).length;
+      const largeAllowed = busyLarge < Math.max(1, this.options.size - 1);
+      // Cancelled jobs leave the queue on their own (the abort listener in render()).
+      const at = this.queue.findIndex((pending) => !pending.signal?.aborted && (!pending.large || largeAllowed));
+      if (at < 0) return;
+      const pending = this.queue.splice(at, 1)[0]!;
       const slot = idle;
       const timer = setTimeout(() => {
         // Over its deadline: the worker is stopped mid-job (terminate interrupts running JS).
@@ -171,7 +178,7 @@ export class RenderPool {
         slot.current = undefined;
         this.slots.delete(slot);
         void slot.worker.terminate();
-        if (this.slots.size === 0) this.spawn();
+        this.spawn();
         pending.reject(new RenderError('render_timeout', `rendering took longer than ${this.options.timeoutMs} ms`));
         this.dispatch();
       }, this.options.timeoutMs);

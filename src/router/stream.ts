@@ -118,7 +118,7 @@ export async function serveStream(
     const rendered = effort === payload.params.reasoning_effort ? payload : { ...payload, params: { ...payload.params, reasoning_effort: effort } };
     let prompt: RenderedPrompt;
     try {
-      prompt = await ctx.renderPool.render(rendered, ctx.now(), controller.signal);
+      prompt = await ctx.renderPool.render(rendered, ctx.now(), controller.signal, opened.plaintext.byteLength);
     } catch (error) {
       if (controller.signal.aborted) throw error;
       if (error instanceof RenderError) throw new StreamFailure(error.code, error.message);

@@ -107,10 +107,10 @@ describe('API tokens', () => {
     expect(metrics).not.toContain(sealed.session.rid);
   });
 
-  it('the CLI exits 11 without a token and says what to set; env, flag and a 0600 profile work', async () => {
+  it('the CLI exits 14 without a token and says what to set; env, flag and a 0600 profile work', async () => {
     const args = ['ask', '--router', router.url, 'What is 2+2?'];
     const none = await runCli(args, { env: sandbox.env });
-    expect(none.code).toBe(11);
+    expect(none.code).toBe(14);
     expect(none.stderr).toMatch(/^harmony-hpke: error: .*HARMONY_HPKE_API_TOKEN.*\(API_TOKEN_REFUSED\)\n$/);
     const viaEnv = await runCli(args, { env: { ...sandbox.env, HARMONY_HPKE_API_TOKEN: tokens['alpha'] } });
     expect(viaEnv.code, viaEnv.stderr).toBe(0);
@@ -118,7 +118,7 @@ describe('API tokens', () => {
     const viaFlag = await runCli([...args, '--api-token', tokens['alpha']!], { env: sandbox.env });
     expect(viaFlag.code, viaFlag.stderr).toBe(0);
     const wrong = await runCli(args, { env: { ...sandbox.env, HARMONY_HPKE_API_TOKEN: 'hhpke_wrong' } });
-    expect(wrong.code).toBe(11);
+    expect(wrong.code).toBe(14);
     expect(wrong.stderr).not.toContain('hhpke_wrong');
 
     const config = join(sandbox.dir, 'client.json');
