@@ -17,6 +17,8 @@ export type ErrorFamily =
   | 'router'
   | 'harmony'
   | 'check'
+  | 'incomplete'
+  | 'output'
   | 'auth';
 
 export class HarmonyHpkeError extends Error {
@@ -114,6 +116,23 @@ export class HarmonyParseError extends HarmonyHpkeError {
 export class CheckFailedError extends HarmonyHpkeError {
   constructor(code: string, message: string) {
     super('check', code, message);
+  }
+}
+
+/** A verified answer that did not finish: the router cancelled it (exit 11). */
+export class IncompleteAnswerError extends HarmonyHpkeError {
+  readonly finish: string;
+
+  constructor(code: string, message: string, finish: string) {
+    super('incomplete', code, message);
+    this.finish = finish;
+  }
+}
+
+/** stdout could not be written (a full disk, /dev/full, a closed descriptor other than a pipe) (exit 12). */
+export class OutputError extends HarmonyHpkeError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super('output', code, message, options);
   }
 }
 

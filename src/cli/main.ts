@@ -50,6 +50,28 @@ export function reportError(terminal: Terminal, error: unknown, debug: boolean):
   return ExitCode.Internal;
 }
 
+const WRITE_PROBLEMS: Readonly<Record<string, string>> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'the file is too large',
+  EIO: 'input/output error',
+  EBADF: 'stdout is closed',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+};
+
+/** The one line for a failed stdout write; returns the exit code (12). */
+export function reportStdoutFailure(stderr: { write(text: string): unknown }, error: NodeJS.ErrnoException): number {
+  const code = typeof error.code === 'string' ? error.code : 'error';
+  try {
+    stderr.write(`harmony-hpke: error: cannot write to stdout: ${WRITE_PROBLEMS[code] ?? code} (STDOUT_WRITE_FAILED)\n`);
+  } catch {
+    // Nowhere left to say it.
+  }
+  return ExitCode.Output;
+}
+
 function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
 }
@@ -67,11 +89,14 @@ export async function main(argv: string[]): Promise<void> {
     exitCode: ExitCode.Ok,
   };
 
-  // `| head` closes our stdout: stop quietly instead of dying with EPIPE.
+  // `| head` closes our stdout: stop quietly instead of dying with EPIPE. Any other failure to
+  // write stdout (a full disk, /dev/full) is one error line and exit 12, never a stack.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(ctx.exitCode);
-    throw error;
+    process.exit(reportStdoutFailure(process.stderr, error));
   });
+  // A diagnostic that cannot be written is lost; it must not crash the command.
+  process.stderr.on('error', () => {});
 
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -4,6 +4,7 @@
  */
 import { stripVTControlCharacters } from 'node:util';
 import { Chalk, type ChalkInstance, type ColorSupportLevel } from 'chalk';
+import { oneLineText, safeJson, terminalText } from './safe-text.js';
 
 export interface OutputStream {
   write(chunk: string | Uint8Array): boolean;
@@ -126,15 +127,46 @@ export class Terminal {
     return this.options.stderr.isTTY === true;
   }
 
-  writeOut(text: string): void {
+  /** Data for stdout, unchanged (returns false when the stream wants the caller to wait for 'drain'). */
+  writeOut(text: string): boolean {
     noteWrite(this.options.stdout, text);
-    this.options.stdout.write(text);
+    return this.options.stdout.write(text);
   }
 
-  writeErr(text: string): void {
+  writeErr(text: string): boolean {
     this.clearSpinner();
     noteWrite(this.options.stderr, text);
-    this.options.stderr.write(text);
+    return this.options.stderr.write(text);
+  }
+
+  /** Untrusted text for stdout: escaped when stdout is a terminal, the bytes unchanged otherwise. */
+  outText(text: string): string {
+    return this.options.stdout.isTTY === true ? terminalText(text) : text;
+  }
+
+  /** Untrusted text for stderr: escaped when stderr is a terminal, the bytes unchanged otherwise. */
+  errText(text: string): string {
+    return this.options.stderr.isTTY === true ? terminalText(text) : text;
+  }
+
+  /** Resolves once neither stream holds more than its high-water mark (back-pressure). */
+  async drained(): Promise<void> {
+    for (const stream of [this.options.stdout, this.options.stderr] as Array<OutputStream & Partial<NodeJS.WritableStream>>) {
+      const writable = stream as { writableNeedDrain?: boolean; once?: (event: string, listener: () => void) => unknown; destroyed?: boolean };
+      if (writable.writableNeedDrain === true && typeof writable.once === 'function' && writable.destroyed !== true) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            (stream as NodeJS.WritableStream).off?.('drain', done);
+            (stream as NodeJS.WritableStream).off?.('close', done);
+            (stream as NodeJS.WritableStream).off?.('error', done);
+            resolve();
+          };
+          writable.once!('drain', done);
+          writable.once!('close', done);
+          writable.once!('error', done);
+        });
+      }
+    }
   }
 
   /**
@@ -151,33 +183,33 @@ export class Terminal {
 
   /** One NDJSON record on stdout. */
   jsonLine(record: unknown): void {
-    this.options.stdout.write(`${JSON.stringify(record)}\n`);
+    this.options.stdout.write(`${safeJson(record)}\n`);
   }
 
   /** A progress/diagnostic line on stderr; suppressed by --quiet. */
   info(message: string): void {
     if (this.quiet) return;
-    this.writeLine(`${this.err.dim('harmony-hpke:')} ${message}`);
+    this.writeLine(`${this.err.dim('harmony-hpke:')} ${oneLineText(message)}`);
   }
 
   warn(message: string): void {
-    this.writeLine(`harmony-hpke: ${this.err.yellow('warning:')} ${message}`);
+    this.writeLine(`harmony-hpke: ${this.err.yellow('warning:')} ${oneLineText(message)}`);
   }
 
   /** -v output (timings and the like). */
   detail(message: string): void {
     if (!this.verbose || this.quiet) return;
-    this.writeLine(this.err.dim(`harmony-hpke: ${message}`));
+    this.writeLine(this.err.dim(`harmony-hpke: ${oneLineText(message)}`));
   }
 
   /** --debug traces: sizes and ids only, never plaintext or key material. */
   debug(message: string): void {
     if (!this.debugEnabled) return;
-    this.writeLine(this.err.dim(`harmony-hpke: debug: ${message}`));
+    this.writeLine(this.err.dim(`harmony-hpke: debug: ${oneLineText(message)}`));
   }
 
   error(message: string, code: string): void {
-    this.writeLine(`harmony-hpke: ${this.err.red('error:')} ${message} (${code})`);
+    this.writeLine(`harmony-hpke: ${this.err.red('error:')} ${oneLineText(message)} (${oneLineText(code)})`);
   }
 
   /**
@@ -240,19 +272,4 @@ export class Terminal {
   }
 }
 
-/** Python-style repr of a string, as the old decode_hpke_response.py printed chunks. */
-export function pythonRepr(text: string): string {
-  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
-  let out = quote;
-  for (const ch of text) {
-    const code = ch.codePointAt(0) ?? 0;
-    if (ch === '\\') out += '\\\\';
-    else if (ch === quote) out += `\\${quote}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return out + quote;
-}
+export { pythonRepr } from './safe-text.js';

@@ -21,6 +21,11 @@ function nonNegativeInt(value: string): number {
   return Number(value);
 }
 
+function port(value: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('Not a port (0-65535).');
+  return Number(value);
+}
+
 function temperature(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 2) {
@@ -86,18 +91,28 @@ export interface ConversationOptions {
   readonly conversation?: string;
 }
 
+export interface ToolOptions {
+  readonly tools?: string[];
+  readonly builtin?: string[];
+}
+
 export interface TimeoutOptions {
   readonly connectTimeout?: number;
   readonly timeout?: number;
   readonly idleTimeout?: number;
 }
 
-/** The client timeouts from the flags, else the defaults: connect 10 s, idle 60 s, the whole exchange `totalMs`. */
-export function timeoutsFrom(options: TimeoutOptions, totalMs?: number): Timeouts {
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** No exchange runs forever by default: a router that streams without end is cut after this. */
+export const DEFAULT_TOTAL_TIMEOUT_MS = 600_000;
+
+/** The client timeouts from the flags, else the defaults: connect 10 s, idle 60 s, the whole exchange `totalMs` (10 min). */
+export function timeoutsFrom(options: TimeoutOptions, totalMs: number = DEFAULT_TOTAL_TIMEOUT_MS): Timeouts {
   return {
-    connectMs: options.connectTimeout ?? 10_000,
+    connectMs: options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS,
     totalMs: options.timeout ?? totalMs,
-    idleMs: options.idleTimeout ?? 60_000,
+    idleMs: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT_MS,
   };
 }
 
@@ -130,20 +145,33 @@ function addConversationOptions(command: Command): Command {
     .option('--conversation <file>', 'continue a saved conversation (openai-harmony JSON)');
 }
 
+function addToolOptions(command: Command): Command {
+  return command
+    .option('--tools <file>', 'function tools: an OpenAI "tools" array or openai-harmony DeveloperContent JSON (repeatable)', collect)
+    .option('--builtin <tools>', 'built-in tool namespaces in the system message: browser,python', collect);
+}
+
+function addToolExecOptions(command: Command): Command {
+  return command
+    .option('--tool-exec <cmd>', 'run CMD (via /bin/sh -c) for each tool call: the call as JSON on stdin, its stdout is the answer')
+    .option('--max-tool-calls <n>', 'with --tool-exec: most tool calls to answer (default 8)', nonNegativeInt)
+    .option('--tool-timeout <duration>', 'with --tool-exec: time limit per command (default 60s)', duration);
+}
+
 function addTimeoutOptions(command: Command): Command {
   return command
-    .option('--connect-timeout <duration>', 'time to connect and get response headers', duration)
-    .option('--timeout <duration>', 'time for the whole request', duration)
-    .option('--idle-timeout <duration>', 'longest gap between events', duration);
+    .option('--connect-timeout <duration>', 'time to connect and get response headers (default: 10s)', duration)
+    .option('--timeout <duration>', 'time for the whole request (default: 10m; smoke: 2m)', duration)
+    .option('--idle-timeout <duration>', 'longest gap between verified events; heartbeats do not count (default: 60s)', duration);
 }
 
 function addDisplayOptions(command: Command): Command {
   return command
     .option('--show <channels>', 'channels to print: analysis,commentary,final', showList)
     .option('--hide-analysis', 'do not print the analysis channel')
-    .option('--raw', "print each decrypted chunk as the old tool did: Chunk 1: '<|channel|>'")
-    .option('--json', 'NDJSON events on stdout (chunk, message, done, error)')
-    .option('--strict', 'treat malformed Harmony as an error (exit 9)');
+    .addOption(new Option('--raw', "print each decrypted chunk as the old script did: Chunk 1: '<|channel|>'").conflicts('json'))
+    .addOption(new Option('--json', 'NDJSON events on stdout (chunk, message, done, error)').conflicts('raw'))
+    .option('--strict', 'treat malformed Harmony as an error (exit 9), and an answer cut at --max-tokens too (exit 11)');
 }
 
 // `never[]` accepts every command's own parameter types; the action passes commander's values.
@@ -180,7 +208,7 @@ export function buildProgram(ctx: CliContext, version: string): Command {
       ctx.exitCode = await (module.run as CommandRunner)(ctx, ...positional, options);
     };
 
-  addDisplayOptions(
+  addToolExecOptions(addToolOptions(addDisplayOptions(
     addTimeoutOptions(
       addConversationOptions(
         addRouterOptions(
@@ -191,7 +219,7 @@ export function buildProgram(ctx: CliContext, version: string): Command {
         ),
       ),
     ),
-  )
+  )))
     .option('--save <file>', 'save the conversation with the answer (openai-harmony JSON)')
     .option('--session <file>', 'where to write the session file')
     .option('--local', 'use the embedded local router even if a router is configured')
@@ -201,14 +229,14 @@ export function buildProgram(ctx: CliContext, version: string): Command {
     )
     .action(action(() => import('../commands/ask.js')));
 
-  addConversationOptions(
+  addToolOptions(addConversationOptions(
     addRouterOptions(
       program
         .command('create-request')
         .description('seal a request and print it (JSON envelope, raw body or a curl command)')
         .argument('[prompt]', "the prompt; '-' or a pipe reads stdin"),
     ),
-  )
+  ))
     .option('--session <file>', 'where to write the session file (default: the state dir, by request id)')
     .option('--body-out <file>', 'also write the raw sealed body to this file')
     .option('--curl', 'print a ready curl command line instead of the JSON envelope')
@@ -260,6 +288,9 @@ export function buildProgram(ctx: CliContext, version: string): Command {
       .option('--api-token <token>', 'API token, sent inside the sealed request (prefer env HARMONY_HPKE_API_TOKEN)')
       .option('--prompt <text>', 'canary prompt (repeatable)', collect)
       .option('--expect <regex>', 'regular expression the final answer must match')
+      .option('--tools <file>', 'function tools for the canary prompts (repeatable; see ask --tools)', collect)
+      .option('--expect-tool-call <name>', 'pass only when the answer is a call to this tool (functions.NAME) with JSON arguments')
+      .option('--expect-args <regex>', "with --expect-tool-call: regular expression the call's arguments (compact JSON) must match")
       .option('--max-tokens <n>', 'maximum completion tokens', positiveInt)
       .option('--junit <file>', 'write a JUnit XML report')
       .option('--json', 'one NDJSON result per prompt'),
@@ -317,7 +348,7 @@ export function buildProgram(ctx: CliContext, version: string): Command {
     .command('serve')
     .description('run the reference router (built-in echo engine or an upstream inference server)')
     .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--port <port>', 'port (0 picks a free one)', nonNegativeInt, 8080)
+    .option('--port <port>', 'port, 0-65535 (0 picks a free one)', port, 8080)
     .option('--key <file>', 'router key file (repeatable: the first is current, others retired)', collect)
     .option('--grace-period <duration>', 'how long retired keys stay accepted', duration)
     .addOption(new Option('--engine <name>', 'built-in engine').choices(['echo']).default('echo'))

@@ -4,12 +4,14 @@
  * NDJSON events. Used by ask, send --decode and decode alike.
  */
 import type { DecodedEvent } from '../sse/index.js';
-import { HarmonyParseError, RouterError } from '../errors.js';
+import { CheckFailedError, HarmonyParseError, IncompleteAnswerError, IntegrityError, NetworkError, RouterError } from '../errors.js';
 import { loadHarmonyEncoding, Role, StreamableParser, type Message } from '../harmony/index.js';
-import { pythonRepr, type Terminal } from './output.js';
+import type { Spinner, Terminal } from './output.js';
+import { pythonRepr, safeJson } from './safe-text.js';
 import type { ShownChannel } from './program.js';
 import type { Session } from '../hpke/index.js';
 import { recordResponseNonce } from '../client/session-store.js';
+import { toolCallLine, toolCallOf, toolCallRecord, type ToolCall } from './tool-call.js';
 
 const GPT_OSS_CHANNELS = ['analysis', 'commentary', 'final'] as const;
 
@@ -19,7 +21,17 @@ export interface ViewOptions {
   readonly show?: readonly ShownChannel[] | undefined;
   readonly hideAnalysis?: boolean | undefined;
   readonly strict?: boolean | undefined;
+  /**
+   * Longest wait for the next verified event (a heartbeat does not count): the transport's idle
+   * timeout sees bytes, so a router that sends only `:` pings would otherwise hold us forever.
+   */
+  readonly idleMs?: number | undefined;
 }
+
+/** Untrusted plaintext `event: error` lines shown before the rest are only counted. */
+export const SHOWN_DIAGNOSTICS = 5;
+/** Untrusted plaintext `event: error` lines accepted in one stream; more is a flood (exit 6). */
+export const MAX_DIAGNOSTICS = 100;
 
 export interface MessageRecord {
   readonly type: 'message';
@@ -46,6 +58,8 @@ export interface StreamOutcome {
   readonly firstFinalTokenMs: number | undefined;
   readonly firstChunkMs: number | undefined;
   readonly durationMs: number;
+  /** The tool call the answer ends with (its `tool_call` event or stderr line was printed). */
+  readonly toolCall: ToolCall | undefined;
 }
 
 function messageText(message: Message): string {
@@ -88,7 +102,7 @@ export function shownChannels(options: ViewOptions, terminal: Terminal): Set<str
  */
 export function chunkLine(index: number, ids: readonly number[], text: string): string {
   const idList = ids.length === 1 ? `[${ids[0]}]` : JSON.stringify(ids);
-  return `{"type":"chunk","index":${index},"ids":${idList},"text":${JSON.stringify(text)}}\n`;
+  return `{"type":"chunk","index":${index},"ids":${idList},"text":${safeJson(text)}}\n`;
 }
 
 /**
@@ -105,6 +119,7 @@ class StdoutBatch {
   constructor(private readonly terminal: Terminal) {}
 
   write(text: string): void {
+    if (text === '') return;
     this.#parts.push(text);
     this.#size += text.length;
     if (this.#size >= 65_536) this.flush();
@@ -157,10 +172,11 @@ export async function viewStream(
     }
   };
   const shown = shownChannels(options, terminal);
+  const rawFilter = options.show && options.show.length > 0 ? new Set<string>(options.show) : undefined;
   const mode = options.json ? 'json' : options.raw ? 'raw' : 'text';
   const stdout = new StdoutBatch(terminal);
   const writeOut = (text: string) => stdout.write(text);
-  const jsonLine = (record: unknown) => stdout.write(`${JSON.stringify(record)}\n`);
+  const jsonLine = (record: unknown) => stdout.write(`${safeJson(record)}\n`);
   const writeErr = (text: string) => {
     stdout.flush();
     terminal.writeErr(text);
@@ -186,6 +202,10 @@ export async function viewStream(
   let pendingNewline = false;
   let finalEndsWithNewline = true;
   let printedFinal = false;
+  let thinkingDone = false;
+  let diagnostics = 0;
+  let lastProgress = performance.now();
+  let toolCall: ToolCall | undefined;
 
   const emitNewMessages = () => {
     const messages = parser.messages;
@@ -195,19 +215,37 @@ export async function viewStream(
     }
   };
 
+  // With analysis hidden, a spinner on an interactive stderr says the model is thinking.
+  let thinking: Spinner | undefined;
+  let thinkingShown = false;
+  const stopThinking = () => {
+    thinking?.stop();
+    thinking = undefined;
+  };
+
   const writeDelta = (channel: string, delta: string) => {
-    if (!shown.has(channel)) return;
+    if (!shown.has(channel)) {
+      if (channel === 'analysis' && !thinkingShown && mode === 'text' && terminal.spinnersAllowed) {
+        thinkingShown = true;
+        void terminal.spinner('thinking…').then((spinner) => {
+          if (printedFinal || thinkingDone) spinner.stop();
+          else thinking = spinner;
+        });
+      }
+      return;
+    }
     if (channel === 'final') {
+      stopThinking();
       if (lastStream === 'err' && pendingNewline) {
         writeErr('\n');
         pendingNewline = false;
       }
-      writeOut(delta);
+      writeOut(terminal.outText(delta));
       printedFinal = true;
       finalEndsWithNewline = delta.endsWith('\n');
       lastStream = 'out';
     } else {
-      writeErr(terminal.err.dim(delta));
+      writeErr(terminal.err.dim(terminal.errText(delta)));
       pendingNewline = !delta.endsWith('\n');
       lastStream = 'err';
     }
@@ -230,7 +268,8 @@ export async function viewStream(
           firstFinalTokenMs ??= performance.now() - startedAt;
           answerParts.push(delta);
         }
-        if (mode === 'text') writeDelta(channel, delta);
+        // A tool call's arguments are shown once, as the `tool call:` line at the end.
+        if (mode === 'text' && parser.currentRecipient === undefined) writeDelta(channel, delta);
       }
       if (mode === 'text' && parser.messages.length > emittedMessages) {
         // A message ended: separate it from the next one on the same stream.
@@ -246,13 +285,29 @@ export async function viewStream(
   };
 
   try {
-    for await (const batch of batches) for (const event of batch) {
+    for await (const batch of batches) {
+      for (const event of batch) {
+      if (event.type === 'ping') {
+        if (options.idleMs !== undefined && performance.now() - lastProgress > options.idleMs) {
+          throw new NetworkError('IDLE_TIMEOUT', `no verified data from the router for ${options.idleMs} ms (only heartbeats)`);
+        }
+        continue;
+      }
+      lastProgress = performance.now();
       if (event.type === 'header') {
         responseNonce = event.header.nonce;
         continue;
       }
       if (event.type === 'diagnostic') {
-        warn(`untrusted plaintext from the router (not part of the verified answer): ${event.text.slice(0, 200)}`);
+        diagnostics += 1;
+        if (diagnostics <= SHOWN_DIAGNOSTICS) {
+          warn(`untrusted plaintext from the router (not part of the verified answer): ${event.text.slice(0, 200)}`);
+        } else if (diagnostics === SHOWN_DIAGNOSTICS + 1) {
+          warn('more untrusted plaintext from the router: not shown');
+        }
+        if (diagnostics >= MAX_DIAGNOSTICS) {
+          throw new IntegrityError('ERROR_EVENT_FLOOD', `the router sent ${MAX_DIAGNOSTICS} unauthenticated error events; giving up on this stream`);
+        }
         continue;
       }
       if (event.type !== 'chunk') continue;
@@ -272,12 +327,15 @@ export async function viewStream(
           if (mode === 'json') {
             writeOut(chunkLine(event.index, message.ids, message.text));
           }
-          // A chunk's label: the channel it leaves the parser in, or for a closing token the one it closed.
+          // A chunk's channel: the one it leaves the parser in, or for a closing token the one it closed.
           const channelBefore = mode === 'raw' ? parser.pendingChannel : undefined;
           processTokens(message.ids);
           if (mode === 'raw') {
-            const channel = parser.pendingChannel ?? channelBefore;
-            writeOut(`Chunk ${event.index}: ${pythonRepr(message.text)}${channel ? ` (${channel})` : ''}\n`);
+            const channel = parser.pendingChannel ?? channelBefore ?? (parser.currentRole === Role.Assistant ? 'final' : undefined);
+            // The old script's format exactly; --show (when given) picks the channels printed.
+            if (!rawFilter || (channel !== undefined && rawFilter.has(channel))) {
+              writeOut(`Chunk ${event.index}: ${pythonRepr(message.text)}\n`);
+            }
           }
           break;
         }
@@ -286,10 +344,14 @@ export async function viewStream(
           usage = message.usage;
           break;
         case 'error':
+          stopThinking();
           terminal.clearSpinner();
           if (mode === 'text' && printedFinal && !finalEndsWithNewline) writeOut('\n');
           throw new RouterError(message.code, `the router reported an error: ${message.message} (${message.code})`);
       }
+      }
+      // Back-pressure: a slow stdout or stderr holds the next read, so memory stays bounded.
+      await terminal.drained();
     }
 
     try {
@@ -306,7 +368,12 @@ export async function viewStream(
       if (pendingNewline) writeErr('\n');
       if (printedFinal && !finalEndsWithNewline) writeOut('\n');
     }
+    toolCall = toolCallOf(parser.messages);
+    if (toolCall && mode === 'json') jsonLine(toolCallRecord(toolCall));
+    else if (toolCall && mode === 'text') writeErr(`${toolCallLine(toolCall)}\n`);
   } finally {
+    thinkingDone = true;
+    stopThinking();
     // Whatever was decoded before a failure is printed before the error is reported.
     stdout.flush();
   }
@@ -324,7 +391,41 @@ export async function viewStream(
     firstFinalTokenMs,
     firstChunkMs,
     durationMs: performance.now() - startedAt,
+    toolCall,
   };
+}
+
+/**
+ * What the finish reason means for the exit: `stop` and `tool_call` are complete answers;
+ * `cancelled` (or none) is not: exit 11; `length` is a warning on stderr, an error with --strict.
+ */
+export function checkFinish(outcome: StreamOutcome, terminal: Terminal, options: { strict?: boolean | undefined }): void {
+  const finish = outcome.finish;
+  if (finish === 'stop' || finish === 'tool_call') return;
+  if (finish === 'length') {
+    const message = 'the answer was cut at the token limit (finish length): raise --max-tokens';
+    if (options.strict) throw new IncompleteAnswerError('ANSWER_CUT_AT_LENGTH', message, finish);
+    terminal.warn(`${message} (ANSWER_CUT_AT_LENGTH)`);
+    return;
+  }
+  throw new IncompleteAnswerError(
+    'ANSWER_CANCELLED',
+    `the router stopped the answer before it finished (finish ${finish ?? 'missing'}); what was printed is incomplete`,
+    finish ?? 'missing',
+  );
+}
+
+/** smoke: anything but a complete `stop` answer fails (cancelled: exit 11; length and others: exit 10). */
+export function requireCompleteAnswer(outcome: StreamOutcome): void {
+  const finish = outcome.finish;
+  if (finish === 'stop') return;
+  if (finish === 'length') {
+    throw new CheckFailedError('ANSWER_CUT_AT_LENGTH', 'the answer was cut at the token limit (finish length), not complete');
+  }
+  if (finish === 'cancelled' || finish === undefined) {
+    throw new IncompleteAnswerError('ANSWER_CANCELLED', `the router stopped the answer before it finished (finish ${finish ?? 'missing'})`, finish ?? 'missing');
+  }
+  throw new CheckFailedError('UNEXPECTED_FINISH', `the answer ended with finish ${finish}, not stop`);
 }
 
 export function doneRecord(outcome: StreamOutcome): Record<string, unknown> {

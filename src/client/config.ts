@@ -6,6 +6,7 @@
  *    "api_token": "hhpke_..."}}}   (a file with an api_token must be mode 0600)
  */
 import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { KeyError, UsageError } from '../errors.js';
 import type { Env } from '../cli/output.js';
 import { parseUrl } from './http.js';
@@ -20,6 +21,8 @@ export interface Profile {
   readonly reasoning_effort?: 'low' | 'medium' | 'high';
   /** A secret: a config file holding one must not be readable by group or others. */
   readonly api_token?: string;
+  /** Tools files (a path or a list; relative paths are relative to the config file). */
+  readonly tools?: readonly string[];
 }
 
 export interface ConfigFile {
@@ -30,15 +33,28 @@ export interface ConfigFile {
 export const DEFAULT_MODEL = 'gpt-oss-20b';
 export const DEFAULT_MAX_TOKENS = 1024;
 
-const PROFILE_KEYS = new Set(['router', 'key_pin', 'keys', 'model', 'max_tokens', 'reasoning_effort', 'api_token']);
+const PROFILE_KEYS = new Set(['router', 'key_pin', 'keys', 'model', 'max_tokens', 'reasoning_effort', 'tools', 'api_token']);
+
+function profileTools(field: unknown, file: string): string[] | undefined {
+  const list = typeof field === 'string' ? [field] : field;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((item) => typeof item === 'string' && item !== '')) return undefined;
+  return list.map((item: string) => resolve(dirname(file), item));
+}
 
 function validateProfile(name: string, value: unknown, file: string): Profile {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new UsageError('CONFIG_INVALID', `config file ${file}: profile '${name}' is not an object`);
   }
+  const profile: Record<string, unknown> = { ...value };
   for (const [key, field] of Object.entries(value)) {
     if (!PROFILE_KEYS.has(key)) {
       throw new UsageError('CONFIG_INVALID', `config file ${file}: profile '${name}' has unknown setting '${key}'`);
+    }
+    if (key === 'tools') {
+      const tools = profileTools(field, file);
+      if (!tools) throw new UsageError('CONFIG_INVALID', `config file ${file}: profile '${name}' has an invalid 'tools' (a tools file path or a list of them)`);
+      profile['tools'] = tools;
+      continue;
     }
     const ok =
       key === 'max_tokens'
@@ -48,7 +64,7 @@ function validateProfile(name: string, value: unknown, file: string): Profile {
           : typeof field === 'string' && field !== '';
     if (!ok) throw new UsageError('CONFIG_INVALID', `config file ${file}: profile '${name}' has an invalid '${key}'`);
   }
-  return value as Profile;
+  return profile as Profile;
 }
 
 export async function loadConfigFile(env: Env, explicitPath?: string): Promise<ConfigFile> {
@@ -122,6 +138,8 @@ export interface RouterSettings {
   readonly profile: string | undefined;
   /** --api-token > HARMONY_HPKE_API_TOKEN > profile api_token; travels inside the sealed request. */
   readonly apiToken: string | undefined;
+  /** The profile's tools files (absolute paths). */
+  readonly toolsFiles: readonly string[];
 }
 
 export async function resolveRouterSettings(flags: RouterFlags & GlobalFlags, env: Env): Promise<RouterSettings> {
@@ -153,6 +171,7 @@ export async function resolveRouterSettings(flags: RouterFlags & GlobalFlags, en
     reasoningEffortExplicit: (flags.reasoningEffort ?? envEffort ?? profile.reasoning_effort) !== undefined,
     profile: profileName,
     apiToken: pick(flags.apiToken, env['HARMONY_HPKE_API_TOKEN'], profile.api_token),
+    toolsFiles: profile.tools ?? [],
   };
 }
 

@@ -1,11 +1,11 @@
 /** `harmony-hpke ask`: build, seal, send, decrypt and stream the answer, all in one. */
-import { Conversation, Message } from '../harmony/index.js';
+import { Author, Conversation, Message, Role } from '../harmony/index.js';
 import { decryptStreamBatches } from '../sse/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { readPrompt } from '../cli/input.js';
 import { terminalFor } from '../cli/output.js';
-import { doneRecord, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
+import { checkFinish, doneRecord, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { exchange } from '../client/exchange.js';
 import { writeUserFile } from '../client/fs-atomic.js';
@@ -13,9 +13,15 @@ import { buildConversation, buildPayload } from '../client/request.js';
 import { startEmbeddedRouter } from '../client/embedded-router.js';
 import { reportStreamError } from '../cli/report.js';
 import type { ConversationOptions, DisplayOptions, GlobalOptions, RouterFlagOptions, TimeoutOptions } from '../cli/program.js';
-import { timeoutsFrom } from '../cli/program.js';
+import { timeoutsFrom, type ToolOptions } from '../cli/program.js';
+import { answerExitCode } from '../cli/tool-call.js';
+import { runToolCommand } from '../cli/tool-exec.js';
+import { conversationWithTools } from '../client/tools.js';
 
-export interface AskOptions extends GlobalOptions, RouterFlagOptions, ConversationOptions, TimeoutOptions, DisplayOptions {
+export interface AskOptions extends GlobalOptions, RouterFlagOptions, ConversationOptions, TimeoutOptions, DisplayOptions, ToolOptions {
+  readonly toolExec?: string;
+  readonly maxToolCalls?: number;
+  readonly toolTimeout?: number;
   readonly save?: string;
   readonly session?: string;
   readonly local?: boolean;
@@ -25,62 +31,85 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
   const terminal = terminalFor(ctx, options);
   const settings = await resolveRouterSettings(options, ctx.env);
   const prompt = await readPrompt(ctx, promptArg);
-  const conversation = await buildConversation({
+  const conversation = await conversationWithTools(await buildConversation({
     prompt,
     system: options.system,
     developer: options.developer,
     conversationFile: options.conversation,
     reasoningEffort: settings.reasoningEffort,
     overrideSavedEffort: settings.reasoningEffortExplicit,
-  });
+  }), settings, options);
+  // The whole exchange: each tool round trip adds the model's messages and the tool's answer.
+  const messages = [...conversation.messages];
+  const maxToolCalls = options.maxToolCalls ?? 8;
+  let toolCalls = 0;
+
   const embedded = settings.router === undefined || options.local ? await startEmbeddedRouter() : undefined;
-  // The embedded router wants no token: a configured one stays out of that request.
-  const payload = buildPayload(conversation, {
-    ...settings,
-    apiToken: embedded ? undefined : settings.apiToken,
-    temperature: options.temperature,
-  });
   if (embedded) {
     terminal.info(
       `${settings.router === undefined ? 'no router configured' : '--local'}: using the embedded local router at ${embedded.url} (built-in echo engine, no model loaded)`,
     );
   }
   const router = embedded?.url ?? (settings.router as string);
-  const spinner = await terminal.spinner(`Asking ${router}`);
+  const timeouts = timeoutsFrom(options);
+  let spinner = await terminal.spinner(`Asking ${router}`);
   try {
-    const result = await exchange({
-      router,
-      keysFile: embedded ? undefined : settings.keysFile,
-      keyPin: embedded ? undefined : settings.keyPin,
-      env: ctx.env,
-      payload,
-      sessionPath: options.session,
-      timeouts: timeoutsFrom(options),
-      signal: ctx.signal,
-      onEvent: (event) => {
-        if (event.type === 'key') terminal.debug(`router key ${event.key.fingerprint} kid=${event.key.config.keyId} aead=${event.key.aeadId} from ${event.origin}`);
-        else if (event.type === 'sealed') terminal.debug(`sealed request: ${event.bytes} bytes, rid=${payload.rid}`);
-        else if (event.type === 'retry') terminal.info(`retrying (${event.reason}) in ${event.delayMs} ms`);
-        else terminal.info(event.reason);
-      },
-    });
-    spinner.stop();
-    terminal.detail(`response headers after ${result.response.headersMs.toFixed(0)} ms`);
-    const outcome = await viewStream(decryptStreamBatches(result.response.body, result.session), terminal, options, result.startedAt);
-    if (outcome.responseNonce && options.session) {
-      await rememberResponse(terminal, options.session, result.session, outcome.responseNonce);
+    for (;;) {
+      // Each round trip is its own sealed request (fresh rid and iat) and verified stream.
+      // The embedded router wants no API token: a configured one stays out of its requests.
+      const payload = buildPayload(Conversation.fromMessages(messages), {
+        ...settings,
+        apiToken: embedded ? undefined : settings.apiToken,
+        temperature: options.temperature,
+      });
+      const result = await exchange({
+        router,
+        keysFile: embedded ? undefined : settings.keysFile,
+        keyPin: embedded ? undefined : settings.keyPin,
+        env: ctx.env,
+        payload,
+        sessionPath: options.session,
+        timeouts,
+        signal: ctx.signal,
+        onEvent: (event) => {
+          if (event.type === 'key') terminal.debug(`router key ${event.key.fingerprint} kid=${event.key.config.keyId} aead=${event.key.aeadId} from ${event.origin}`);
+          else if (event.type === 'sealed') terminal.debug(`sealed request: ${event.bytes} bytes, rid=${payload.rid}`);
+          else if (event.type === 'retry') terminal.info(`retrying (${event.reason}) in ${event.delayMs} ms`);
+          else terminal.info(event.reason);
+        },
+      });
+      spinner.stop();
+      terminal.detail(`response headers after ${result.response.headersMs.toFixed(0)} ms`);
+      const outcome = await viewStream(decryptStreamBatches(result.response.body, result.session), terminal, { ...options, idleMs: timeouts.idleMs }, result.startedAt);
+      if (outcome.responseNonce && options.session) {
+        await rememberResponse(terminal, options.session, result.session, outcome.responseNonce);
+      }
+      checkFinish(outcome, terminal, options);
+      messages.push(...outcome.messages.map((message) => Message.fromDict(message.toDict())));
+      const call = outcome.toolCall;
+      const handled = call !== undefined && options.toolExec !== undefined && toolCalls < maxToolCalls;
+      if (!handled) {
+        if (call && options.toolExec !== undefined) {
+          terminal.warn(`the model called a tool again after ${toolCalls} tool calls (--max-tool-calls ${maxToolCalls}); stopping there`);
+        }
+        if (options.json) terminal.jsonLine({ ...doneRecord(outcome), tool_calls: toolCalls });
+        terminal.detail(timingLine(outcome, result.response.firstByteMs()));
+        if (options.save) {
+          await writeUserFile(options.save, `${Conversation.fromMessages(messages).toJson()}\n`, 'conversation');
+          terminal.info(`saved the conversation to ${options.save}`);
+        }
+        return call ? answerExitCode(call) : ExitCode.Ok;
+      }
+      toolCalls += 1;
+      const { output } = await runToolCommand(call, { command: options.toolExec as string, timeoutMs: options.toolTimeout, signal: ctx.signal, env: ctx.env });
+      // The tool's answer, as openai-harmony writes it: author functions.NAME, to the assistant, on commentary.
+      messages.push(
+        Message.fromAuthorAndContent(new Author(Role.Tool, call.recipient), output).withRecipient('assistant').withChannel('commentary'),
+      );
+      if (options.json) terminal.jsonLine({ type: 'tool_result', recipient: call.recipient, name: call.name, namespace: call.namespace, output });
+      else terminal.info(`tool ${call.recipient.replace(/[^\x21-\x7e]/g, '?').slice(0, 120)} answered (${Buffer.byteLength(output)} bytes); asking again`);
+      spinner = await terminal.spinner(`Asking ${router} (after tool call ${toolCalls})`);
     }
-    if (options.json) terminal.jsonLine(doneRecord(outcome));
-    terminal.detail(timingLine(outcome, result.response.firstByteMs()));
-    if (options.save) {
-      const saved = Conversation.fromMessages([
-        ...conversation.messages,
-        ...outcome.messages.map((message) => Message.fromDict(message.toDict())),
-      ]);
-      await writeUserFile(options.save, `${saved.toJson()}\n`, 'conversation');
-      terminal.info(`saved the conversation to ${options.save}`);
-    }
-    return ExitCode.Ok;
   } catch (error) {
     spinner.stop();
     return reportStreamError(terminal, error, options);

@@ -9,10 +9,11 @@ import { resolveRouterKey } from '../client/keys.js';
 import { buildConversation, buildPayload, curlCommand, sealForRouter, toEnvelope } from '../client/request.js';
 import { defaultSessionPath, storeSession } from '../client/session-store.js';
 import { UsageError } from '../errors.js';
-import type { ConversationOptions, GlobalOptions, RouterFlagOptions } from '../cli/program.js';
+import type { ConversationOptions, GlobalOptions, RouterFlagOptions, ToolOptions } from '../cli/program.js';
+import { conversationWithTools } from '../client/tools.js';
 import { timeoutsFrom } from '../cli/program.js';
 
-export interface CreateRequestOptions extends GlobalOptions, RouterFlagOptions, ConversationOptions {
+export interface CreateRequestOptions extends GlobalOptions, RouterFlagOptions, ConversationOptions, ToolOptions {
   readonly session?: string;
   readonly bodyOut?: string;
   readonly curl?: boolean;
@@ -24,14 +25,14 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
   if (settings.router === undefined) {
     throw new UsageError('NO_ROUTER', 'no router: pass --router URL or set HARMONY_HPKE_ROUTER (or a config profile)');
   }
-  const conversation = await buildConversation({
+  const conversation = await conversationWithTools(await buildConversation({
     prompt: await readPrompt(ctx, promptArg),
     system: options.system,
     developer: options.developer,
     conversationFile: options.conversation,
     reasoningEffort: settings.reasoningEffort,
     overrideSavedEffort: settings.reasoningEffortExplicit,
-  });
+  }), settings, options);
   const key = await resolveRouterKey({
     router: settings.router,
     keysFile: settings.keysFile,

@@ -6,7 +6,8 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { openInput } from '../cli/input.js';
 import { terminalFor } from '../cli/output.js';
 import { reportStreamError } from '../cli/report.js';
-import { doneRecord, rememberResponse, viewStream } from '../cli/stream-view.js';
+import { answerExitCode } from '../cli/tool-call.js';
+import { checkFinish, doneRecord, rememberResponse, viewStream } from '../cli/stream-view.js';
 import { listStoredSessions, readSession } from '../client/session-store.js';
 import { IntegrityError, TruncatedError } from '../errors.js';
 import { readStreamHead } from '../client/stream-head.js';
@@ -47,8 +48,9 @@ export async function run(ctx: CliContext, streamArg: string | undefined, option
     const outcome = await viewStream(events, terminal, options);
     // Remember which response this session decoded, so a different second response is detected.
     if (outcome.responseNonce) await rememberResponse(terminal, stored.path, stored.session, outcome.responseNonce);
+    checkFinish(outcome, terminal, options);
     if (options.json) terminal.jsonLine(doneRecord(outcome));
-    return ExitCode.Ok;
+    return answerExitCode(outcome.toolCall);
   } catch (error) {
     return reportStreamError(terminal, error, options);
   }

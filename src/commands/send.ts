@@ -6,7 +6,8 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { readInputFile } from '../cli/input.js';
 import { terminalFor } from '../cli/output.js';
 import { reportStreamError } from '../cli/report.js';
-import { doneRecord, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
+import { answerExitCode } from '../cli/tool-call.js';
+import { checkFinish, doneRecord, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
 import { DEFAULT_RETRY, sendWithRetry } from '../client/http.js';
 import { parseEnvelope } from '../client/request.js';
 import { readSession } from '../client/session-store.js';
@@ -39,6 +40,7 @@ export async function run(ctx: CliContext, envelopeArg: string | undefined, opti
           throw new UsageError('NO_SESSION', 'the envelope names no session file; pass --session FILE');
         })()
     : undefined;
+  const timeouts = timeoutsFrom(options);
   const startedAt = performance.now();
   try {
     const response = await sendWithRetry(
@@ -47,7 +49,7 @@ export async function run(ctx: CliContext, envelopeArg: string | undefined, opti
         url: envelope.url,
         headers: envelope.headers,
         body: Buffer.from(envelope.body, 'base64'),
-        timeouts: timeoutsFrom(options),
+        timeouts,
         signal: ctx.signal,
       },
       { ...DEFAULT_RETRY, retries: options.retries ?? DEFAULT_RETRY.retries },
@@ -63,15 +65,17 @@ export async function run(ctx: CliContext, envelopeArg: string | undefined, opti
     });
     terminal.detail(`response headers after ${response.headersMs.toFixed(0)} ms`);
     if (!session) {
-      for await (const part of response.body) ctx.stdout.write(part);
+      // Waits for 'drain': a router faster than stdout must not fill our memory.
+      for await (const part of response.body) if (!ctx.stdout.write(part)) await terminal.drained();
       return ExitCode.Ok;
     }
     const events = decryptStreamBatches(response.body, session, { buffer: options.buffer ?? false });
-    const outcome = await viewStream(events, terminal, options, startedAt);
+    const outcome = await viewStream(events, terminal, { ...options, idleMs: timeouts.idleMs }, startedAt);
     if (outcome.responseNonce && sessionPath) await rememberResponse(terminal, sessionPath, session, outcome.responseNonce);
+    checkFinish(outcome, terminal, options);
     if (options.json) terminal.jsonLine(doneRecord(outcome));
     terminal.detail(timingLine(outcome, response.firstByteMs()));
-    return ExitCode.Ok;
+    return answerExitCode(outcome.toolCall);
   } catch (error) {
     return reportStreamError(terminal, error, options);
   }

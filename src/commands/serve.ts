@@ -1,10 +1,12 @@
 /** `harmony-hpke serve`: the reference router, until SIGINT/SIGTERM (then a graceful stop, exit 0). */
 import { generateRouterKey, type RouterKey } from '../hpke/index.js';
-import { UsageError } from '../errors.js';
+import { NetworkError, UsageError } from '../errors.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { terminalFor } from '../cli/output.js';
-import { writeFileAtomic } from '../client/fs-atomic.js';
+import { oneLineText, safeJson } from '../cli/safe-text.js';
+import { readFile, rm } from 'node:fs/promises';
+import { writeUserFile } from '../client/fs-atomic.js';
 import { readRouterKeyFile } from '../router/key-file.js';
 import { createEchoEngine } from '../router/engines/echo.js';
 import { parseFault, startRouter, type RequestLog } from '../router/server.js';
@@ -97,7 +99,7 @@ async function createEngine(options: ServeOptions, harmony: HarmonySettings): Pr
 }
 
 function formatLog(record: RequestLog, format: 'text' | 'json'): string {
-  if (format === 'json') return `${JSON.stringify(record)}\n`;
+  if (format === 'json') return `${safeJson(record)}\n`;
   const fields = [
     record.time,
     record.method,
@@ -112,7 +114,8 @@ function formatLog(record: RequestLog, format: 'text' | 'json'): string {
     record.completion_tokens !== undefined ? `tokens=${record.prompt_tokens ?? 0}+${record.completion_tokens}` : undefined,
     `${record.duration_ms}ms`,
   ];
-  return `${fields.filter((field) => field !== undefined).join(' ')}\n`;
+  // Fields may carry an upstream's words (error, problem): one line, no control characters.
+  return `${fields.filter((field) => field !== undefined).map((field) => oneLineText(field as string)).join(' ')}\n`;
 }
 
 async function readKeys(files: readonly string[]): Promise<RouterKey[]> {
@@ -123,6 +126,8 @@ async function readKeys(files: readonly string[]): Promise<RouterKey[]> {
 
 export async function run(ctx: CliContext, options: ServeOptions): Promise<number> {
   const terminal = terminalFor(ctx, options);
+  // A ready file left by an earlier run must never announce this one before it is listening.
+  if (options.readyFile) await removeReadyFile(options.readyFile);
   const config: RouterConfigFile = options.routerConfig !== undefined ? await readRouterConfigFile(options.routerConfig) : {};
   const harmony = resolveHarmonySettings(options, ctx.env, config);
   const apiKeysFile = options.apiKeys ?? ctx.env['HARMONY_HPKE_API_KEYS'] ?? config.api_keys;
@@ -174,7 +179,7 @@ export async function run(ctx: CliContext, options: ServeOptions): Promise<numbe
   };
   const errorSource = ctx.stderr as unknown as { on?: (event: 'error', listener: () => void) => unknown };
   if (typeof errorSource.on === 'function') errorSource.on('error', stopLogging);
-  const router = await startRouter({
+  const router = await listen(options, () => startRouter({
     host: options.host,
     port: options.port,
     keys,
@@ -202,7 +207,7 @@ export async function run(ctx: CliContext, options: ServeOptions): Promise<numbe
     ...(metrics !== undefined ? { metrics } : {}),
     ...(replayStore !== undefined ? { replayStore } : {}),
     harmony: { reasoningEffort: harmony.reasoningEffort, includeAnalysis: harmony.includeAnalysis },
-  });
+  }));
   const metricsListener =
     metrics !== undefined && metricsPort !== undefined
       ? await (await import('../router/metrics.js')).startMetricsListener(metrics, metricsHost, metricsPort)
@@ -244,17 +249,24 @@ export async function run(ctx: CliContext, options: ServeOptions): Promise<numbe
     ...(metricsListener !== undefined ? { metrics_url: metricsListener.url } : {}),
     ...(harmony.includeAnalysis ? {} : { analysis: 'withheld' }),
   };
+  const readyText = `${JSON.stringify({ url: router.url, fingerprint: router.fingerprint, ...(metricsListener ? { metrics_url: metricsListener.url } : {}) })}\n`;
   if (options.readyFile) {
-    await writeFileAtomic(
-      options.readyFile,
-      `${JSON.stringify({ url: router.url, fingerprint: router.fingerprint, ...(metricsListener ? { metrics_url: metricsListener.url } : {}) })}\n`,
-    );
+    try {
+      await writeUserFile(options.readyFile, readyText, 'ready file');
+    } catch (error) {
+      // No half-start: a router nobody is told about stops before the error is reported.
+      process.off('SIGHUP', onHangup);
+      await router.close();
+      await metricsListener?.close();
+      await replayStore?.close();
+      throw error;
+    }
   }
   if (options.json) {
     terminal.jsonLine(ready);
   } else {
     terminal.writeOut(
-      `harmony-hpke router listening on ${router.url} (key ${router.fingerprint}${ephemeral ? ', ephemeral' : ''}, engine ${engine.name}, ${auth}` +
+      `harmony-hpke router listening on ${router.url} (key ${router.fingerprint}${ephemeral ? ', ephemeral' : ''}, engine ${oneLineText(engine.name)}, ${auth}` +
         `${replayStore ? ', replay store redis' : ''}${metricsListener ? `, metrics ${metricsListener.url}` : ''}${harmony.includeAnalysis ? '' : ', analysis withheld'})\n`,
     );
   }
@@ -268,5 +280,35 @@ export async function run(ctx: CliContext, options: ServeOptions): Promise<numbe
   await router.close();
   await metricsListener?.close();
   await replayStore?.close();
+  if (options.readyFile) await removeReadyFile(options.readyFile, readyText);
   return ExitCode.Ok;
+}
+
+/** Removes the ready file (only if it still holds `ours`, when given); a missing file is fine. */
+async function removeReadyFile(path: string, ours?: string): Promise<void> {
+  try {
+    if (ours !== undefined && (await readFile(path, 'utf8')) !== ours) return;
+    await rm(path, { force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (ours !== undefined) return;
+    throw new UsageError('READY_FILE_UNWRITABLE', `cannot replace the ready file ${path}: ${code ?? 'error'}`, { cause: error });
+  }
+}
+
+/** Binding failures are the user's (a taken port, a privileged one, an address not on this host): one documented error. */
+async function listen<T>(options: ServeOptions, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = `${options.host}:${options.port}`;
+    if (code === 'EADDRINUSE') throw new NetworkError('ADDRESS_IN_USE', `cannot listen on ${where}: the port is already in use`, { cause: error });
+    if (code === 'EACCES' || code === 'EPERM') throw new NetworkError('LISTEN_DENIED', `cannot listen on ${where}: permission denied (ports below 1024 need privileges)`, { cause: error });
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
+      throw new NetworkError('LISTEN_ADDRESS', `cannot listen on ${where}: no such address on this host`, { cause: error });
+    }
+    throw error;
+  }
 }

@@ -7,7 +7,7 @@ import { decryptStreamBatches } from '../sse/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode, exitCodeForFamily } from '../cli/exit-codes.js';
 import { Terminal, terminalFor, type OutputStream } from '../cli/output.js';
-import { viewStream } from '../cli/stream-view.js';
+import { requireCompleteAnswer, viewStream } from '../cli/stream-view.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { exchange } from '../client/exchange.js';
 import { writeUserFile } from '../client/fs-atomic.js';
@@ -16,6 +16,8 @@ import { buildConversation, buildPayload } from '../client/request.js';
 import { CheckFailedError, HarmonyHpkeError, HarmonyParseError, UsageError } from '../errors.js';
 import type { GlobalOptions, RouterFlagOptions, TimeoutOptions } from '../cli/program.js';
 import { timeoutsFrom } from '../cli/program.js';
+import { checkToolCall, parseToolCallExpectation } from '../cli/smoke-tools.js';
+import { conversationWithTools } from '../client/tools.js';
 
 export interface SmokeOptions extends GlobalOptions, RouterFlagOptions, TimeoutOptions {
   readonly prompt?: string[];
@@ -23,6 +25,9 @@ export interface SmokeOptions extends GlobalOptions, RouterFlagOptions, TimeoutO
   readonly maxTokens?: number;
   readonly junit?: string;
   readonly json?: boolean;
+  readonly tools?: string[];
+  readonly expectToolCall?: string;
+  readonly expectArgs?: string;
 }
 
 interface CaseResult {
@@ -80,6 +85,7 @@ export async function run(ctx: CliContext, options: SmokeOptions): Promise<numbe
       throw new UsageError('USAGE_BAD_REGEX', `--expect is not a valid regular expression: ${options.expect}`);
     }
   }
+  const toolExpectation = parseToolCallExpectation(options);
   const timeouts = timeoutsFrom(options, 120_000);
   const results: CaseResult[] = [];
   const report = (result: CaseResult) => {
@@ -120,15 +126,19 @@ export async function run(ctx: CliContext, options: SmokeOptions): Promise<numbe
     for (const prompt of options.prompt?.length ? options.prompt : ['What is 2+2?']) {
       const started = performance.now();
       try {
-        const conversation = await buildConversation({ prompt });
+        const conversation = await conversationWithTools(await buildConversation({ prompt }), settings, options);
         const payload = buildPayload(conversation, { ...settings, maxTokens: options.maxTokens ?? settings.maxTokens });
         const result = await exchange({ router, keysFile: settings.keysFile, keyPin: settings.keyPin, env: ctx.env, payload, timeouts, signal: ctx.signal });
         const silent = new Terminal({ stdout: SINK, stderr: SINK, env: {} });
-        const outcome = await viewStream(decryptStreamBatches(result.response.body, result.session), silent, { strict: true, show: ['final'] }, started);
-        if (!outcome.messages.some((message) => message.channel === 'final')) {
-          throw new HarmonyParseError('NO_FINAL_CHANNEL', 'the answer has no final channel message');
+        const outcome = await viewStream(decryptStreamBatches(result.response.body, result.session), silent, { strict: true, show: ['final'], idleMs: timeouts.idleMs }, started);
+        if (toolExpectation) checkToolCall(outcome, toolExpectation);
+        else {
+          requireCompleteAnswer(outcome);
+          if (!outcome.messages.some((message) => message.channel === 'final')) {
+            throw new HarmonyParseError('NO_FINAL_CHANNEL', 'the answer has no final channel message');
+          }
         }
-        if (expect && !expect.test(outcome.answer)) {
+        if (expect && !toolExpectation && !expect.test(outcome.answer)) {
           const shown = outcome.answer.length > 80 ? `${outcome.answer.slice(0, 80)}…` : outcome.answer;
           throw new CheckFailedError('UNEXPECTED_ANSWER', `the answer does not match /${options.expect}/: ${JSON.stringify(shown)}`);
         }

@@ -382,9 +382,14 @@ export class StreamDecoder {
 }
 
 export interface DecryptStreamOptions extends StreamDecoderOptions {
-  /** Release nothing until the final chunk verified and the input ended. */
+  /** Release nothing of the answer until the final chunk verified and the input ended. */
   buffer?: boolean;
+  /** With `buffer`: most answer held, in characters of text (default DEFAULT_MAX_BUFFERED_CHARS). */
+  maxBufferedChars?: number;
 }
+
+/** With `buffer`, the largest answer held before the final chunk: 64 Mi characters. */
+export const DEFAULT_MAX_BUFFERED_CHARS = 64 * 1024 * 1024;
 
 /**
  * Decodes a whole response from an async source of SSE strings or bytes. Events are yielded as
@@ -414,22 +419,44 @@ export async function* decryptStreamBatches(
 ): AsyncGenerator<readonly DecodedEvent[], void, undefined> {
   const decoder = new StreamDecoder(session, opts);
   const held: DecodedEvent[] = [];
+  const maxBuffered = opts.maxBufferedChars ?? DEFAULT_MAX_BUFFERED_CHARS;
+  let heldChars = 0;
   let pending: DecodedEvent[] = [];
   const take = (): DecodedEvent[] => {
     const batch = pending;
     pending = [];
     return batch;
   };
+  // With `buffer`, only the answer is held: heartbeats and unauthenticated diagnostics are not part
+  // of it and pass through at once (a stream of pings must not fill memory), and the held answer
+  // is capped.
+  const hold = (): void => {
+    const events = pending;
+    pending = [];
+    for (const event of events) {
+      if (event.type === 'ping' || event.type === 'diagnostic') {
+        pending.push(event);
+        continue;
+      }
+      heldChars += event.type === 'chunk' && event.message.t === 'tokens' ? event.message.text.length + 8 * event.message.ids.length + 32 : 64;
+      if (heldChars > maxBuffered) {
+        throw new UsageError('BUFFER_LIMIT', `the answer is larger than --buffer holds (${maxBuffered} characters); decode without --buffer`);
+      }
+      held.push(event);
+    }
+  };
   for await (const part of source) {
     try {
-      decoder.pushInto(part, opts.buffer ? held : pending);
+      decoder.pushInto(part, pending);
     } finally {
+      if (opts.buffer) hold();
       if (pending.length > 0) yield take();
     }
   }
   try {
-    decoder.endInto(opts.buffer ? held : pending);
+    decoder.endInto(pending);
   } finally {
+    if (opts.buffer) hold();
     if (pending.length > 0) yield take();
   }
   if (opts.buffer && held.length > 0) yield held;

@@ -149,8 +149,8 @@ describe('3: network and timeouts', () => {
     expectOneErrorLine(result.stderr, 'IDLE_TIMEOUT');
     expect(result.stdout.split('\n').slice(0, 3)).toEqual([
       "Chunk 1: '<|channel|>'",
-      "Chunk 2: 'analysis' (analysis)",
-      "Chunk 3: '<|message|>' (analysis)",
+      "Chunk 2: 'analysis'",
+      "Chunk 3: '<|message|>'",
     ]);
   });
 

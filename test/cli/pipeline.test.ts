@@ -52,14 +52,31 @@ describe('ask', () => {
     expect(records.at(-1)).toMatchObject({ type: 'done', finish: 'stop', answer: '2 + 2 = 4.', verified: true });
   });
 
-  it('prints each decrypted chunk with --raw, like the old helper script', async () => {
+  it("prints each decrypted chunk with --raw in the old helper script's format exactly", async () => {
     const result = await runCli(['ask', 'What is 2+2?', '--router', router.url, '--raw'], { env: sandbox.env });
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toBe("Chunk 1: '<|channel|>'");
-    expect(lines[1]).toBe("Chunk 2: 'analysis' (analysis)");
-    expect(lines).toContain("Chunk 3: '<|message|>' (analysis)");
-    expect(lines.at(-1)).toMatch(/^Chunk \d+: '<\|return\|>' \(final\)$/);
+    expect(lines[1]).toBe("Chunk 2: 'analysis'");
+    expect(lines).toContain("Chunk 3: '<|message|>'");
+    expect(lines.at(-1)).toMatch(/^Chunk \d+: '<\|return\|>'$/);
+    // Every line is the old script's `print(f"Chunk {i}: {text!r}")`.
+    for (const line of lines) expect(line).toMatch(/^Chunk \d+: (?:'[^']*'|"[^"]*")$/);
+  });
+
+  it('--raw --show final prints only the chunks of the final channel; --raw --json is a usage error', async () => {
+    const all = await runCli(['ask', 'What is 2+2?', '--router', router.url, '--raw'], { env: sandbox.env });
+    const final = await runCli(['ask', 'What is 2+2?', '--router', router.url, '--raw', '--show', 'final'], { env: sandbox.env });
+    expect(final.code, final.stderr).toBe(0);
+    const lines = final.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThan(all.stdout.trim().split('\n').length);
+    expect(lines).not.toContain("Chunk 2: 'analysis'");
+    expect(lines.at(-1)).toMatch(/^Chunk \d+: '<\|return\|>'$/);
+    const both = await runCli(['ask', 'What is 2+2?', '--router', router.url, '--raw', '--json'], { env: sandbox.env });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--raw.*--json|--json.*--raw/);
+    expect(both.stdout).toBe('');
   });
 
   it('saves the conversation with the answer and continues it', async () => {

@@ -220,9 +220,11 @@ export class HarmonyRebuilder {
 
   toolCall(name: string, args: unknown): number[] {
     const out = this.close();
-    out.push(...this.header('commentary', `functions.${name}`));
+    // Arguments given as a string stay as written; only JSON gets `<|constrain|>json`.
     const body = typeof args === 'string' ? args : JSON.stringify(args ?? {});
-    out.push(...this.tokenizer.encode(body, { allowedSpecial: 'all' }), HARMONY_IDS.call);
+    out.push(...this.header('commentary', `functions.${name}`, isJsonText(body)));
+    // The arguments are the model's text: spellings of special tokens in them stay text.
+    out.push(...ordinary(this.tokenizer, body), HARMONY_IDS.call);
     this.messages += 1;
     this.toolCalls += 1;
     return out;
@@ -259,11 +261,45 @@ export class HarmonyRebuilder {
     return out;
   }
 
-  private header(channel: string, recipient?: string): number[] {
+  private header(channel: string, recipient?: string, json = true): number[] {
     const start = this.messages > 0 ? '<|start|>assistant' : '';
-    const to = recipient !== undefined ? ` to=${recipient} <|constrain|>json` : '';
+    const to = recipient !== undefined ? ` to=${recipient}${json ? ' <|constrain|>json' : ''}` : '';
     return this.tokenizer.encode(`${start}<|channel|>${channel}${to}<|message|>`, { allowedSpecial: 'all' });
   }
+}
+
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Text as ordinary tokens, when the tokenizer can (the real one can); else as encode() does. */
+function ordinary(tokenizer: HarmonyTokenizer, text: string): number[] {
+  return tokenizer.encodeOrdinary ? tokenizer.encodeOrdinary(text) : tokenizer.encode(text, { allowedSpecial: 'all' });
+}
+
+/**
+ * Ollama reports failures inside a 200 stream as a JSON object with an `error` key
+ * (`{"error":"error parsing tool call: raw='...', err=..."}`), and v0.11.3 put the description in
+ * the key itself (`{"error parsing tool call": "invalid character 'c' ..."}`, ollama/ollama#11781).
+ * Either is an upstream error, never a clean stop. The text is not repeated (it may echo the model's
+ * output); only whether it was a tool-call parse failure.
+ */
+function ollamaError(value: Record<string, unknown>): UpstreamError | undefined {
+  const keys = Object.keys(value).filter((key) => /^error\b/i.test(key) && value[key] !== null && value[key] !== undefined);
+  if (keys.length === 0) return undefined;
+  const said = keys.map((key) => `${key} ${typeof value[key] === 'string' ? (value[key] as string).slice(0, 64) : ''}`).join(' ');
+  const toolCall = /parsing tool call/i.test(said);
+  return new UpstreamError(
+    UPSTREAM_ERROR_CODES.streamError,
+    toolCall
+      ? "the upstream (Ollama) failed to parse the model's tool call and reported an error in the stream"
+      : 'the upstream reported an error in the stream',
+  );
 }
 
 function toolCallsOf(value: unknown): { name: string; args: unknown }[] {
@@ -297,9 +333,8 @@ export async function* runOllama(request: EngineRequest, options: UpstreamOption
       if (message.type !== 'json') continue;
       const value = message.value;
       if (!isRecord(value)) throw badStream('the upstream sent a line that is not a JSON object');
-      if (value['error'] !== undefined && value['error'] !== null) {
-        throw new UpstreamError(UPSTREAM_ERROR_CODES.streamError, 'the upstream reported an error in the stream');
-      }
+      const error = ollamaError(value);
+      if (error) throw error;
       const batch: number[] = [];
       const chat = value['message'];
       if (chat !== undefined && chat !== null) {

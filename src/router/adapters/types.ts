@@ -20,6 +20,8 @@ export const UPSTREAM_KINDS: readonly UpstreamKind[] = [
  */
 export interface HarmonyTokenizer {
   encode(text: string, options: { allowedSpecial: 'all' }): number[];
+  /** Text as ordinary tokens (special-token spellings stay text). */
+  encodeOrdinary?(text: string): number[];
   decode(ids: readonly number[]): string;
 }
 

@@ -2,11 +2,14 @@
  * The built-in echo engine: deterministic, no model. It answers in well-formed Harmony, streamed
  * token by token: an `analysis` message restating the question, then a `final` message that
  * evaluates simple arithmetic ("What is 2+2?" -> 4) or says plainly that no model is loaded.
+ * Given function tools and a prompt that names one, it calls that tool; given a tool's output, it
+ * answers with it (echo-tools.ts has the rule).
  * It never pretends to be a model. Fault modes exist for tests.
  */
-import { loadHarmonyEncoding, type HarmonyEncoding } from '../../harmony/index.js';
+import { SpecialToken, loadHarmonyEncoding, type HarmonyEncoding } from '../../harmony/index.js';
 import { EngineError, type Engine, type EngineEvent, type EngineFault, type EngineRequest } from '../engine.js';
 import { evaluateArithmetic } from './arithmetic.js';
+import { echoToolTurn } from './echo-tools.js';
 
 export interface EchoEngineOptions {
   /** Delay between tokens, to make streaming visible and to test timeouts. */
@@ -23,6 +26,7 @@ export class DisconnectFault extends EngineError {
 }
 
 const MAX_ECHO_CHARS = 2000;
+const CALL = SpecialToken.Call;
 
 function lastUserText(conversation: EngineRequest['conversation']): string {
   for (let index = conversation.messages.length - 1; index >= 0; index -= 1) {
@@ -69,9 +73,43 @@ export function echoAnswer(question: string): { analysis: string; final: string 
   };
 }
 
+/**
+ * Completion tokens for a conversation: a tool call or an answer from a tool's output when the
+ * conversation asks for one (echo-tools.ts), else the echo answer to the last user message.
+ */
+export function echoConversationTokens(
+  encoding: HarmonyEncoding,
+  conversation: EngineRequest['conversation'],
+  fault?: EngineFault,
+): number[] {
+  const question = lastUserText(conversation);
+  const turn = echoToolTurn(conversation.messages, question);
+  if (turn?.kind === 'answer') return echoCompletionTokens(encoding, question, fault, turn);
+  if (turn?.kind !== 'call') return echoCompletionTokens(encoding, question, fault);
+  const special = (text: string) => encoding.encode(text, { allowedSpecial: 'all' });
+  return [
+    ...special('<|channel|>analysis<|message|>'),
+    ...encoding.encodeOrdinary(turn.analysis),
+    ...special('<|end|><|start|>'),
+    ...encoding.encodeOrdinary(`assistant to=${turn.recipient}`),
+    ...special('<|channel|>'),
+    ...encoding.encodeOrdinary('commentary '),
+    ...special('<|constrain|>'),
+    ...encoding.encodeOrdinary('json'),
+    ...special('<|message|>'),
+    ...encoding.encodeOrdinary(turn.arguments),
+    ...special('<|call|>'),
+  ];
+}
+
 /** Completion tokens for an echo answer: what follows the prompt's trailing `<|start|>assistant`. */
-export function echoCompletionTokens(encoding: HarmonyEncoding, question: string, fault?: EngineFault): number[] {
-  const { analysis, final } = echoAnswer(question);
+export function echoCompletionTokens(
+  encoding: HarmonyEncoding,
+  question: string,
+  fault?: EngineFault,
+  answer: { analysis: string; final: string } = echoAnswer(question),
+): number[] {
+  const { analysis, final } = answer;
   const header = (channel: string) =>
     fault?.kind === 'malformed-header' && channel === 'final'
       ? `<|channel|>${channel} stray header words<|message|>`
@@ -112,7 +150,7 @@ export function createEchoEngine(options: EchoEngineOptions = {}): Engine {
     async *generate(request: EngineRequest): AsyncIterable<EngineEvent> {
       encoding ??= loadHarmonyEncoding('HarmonyGptOss');
       const fault = request.fault ?? options.fault;
-      const tokens = echoCompletionTokens(encoding, lastUserText(request.conversation), fault);
+      const tokens = echoConversationTokens(encoding, request.conversation, fault);
       const limit = Math.min(tokens.length, request.maxTokens);
       for (let index = 0; index < limit; index += 1) {
         if (fault?.kind === 'disconnect' && index === fault.afterTokens) throw new DisconnectFault();
@@ -132,7 +170,7 @@ export function createEchoEngine(options: EchoEngineOptions = {}): Engine {
       }
       yield {
         type: 'done',
-        finish: limit < tokens.length ? 'length' : 'stop',
+        finish: limit < tokens.length ? 'length' : tokens[limit - 1] === CALL ? 'tool_call' : 'stop',
         promptTokens: request.promptTokens.length,
         completionTokens: limit,
       };

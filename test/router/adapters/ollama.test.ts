@@ -217,3 +217,54 @@ describe('toOllamaChat with conversations built by src/harmony', () => {
     expect(upstream.requests[0]?.json).toMatchObject({ think: 'high', messages: [{ role: 'user', content: 'What is 2+2?' }] });
   });
 });
+
+describe('Ollama errors and odd tool calls', () => {
+  const line = (value: unknown) => JSON.stringify(value);
+  const thinking = (text: string) => line({ model: 'gpt-oss:20b', message: { role: 'assistant', content: '', thinking: text }, done: false });
+
+  it.each([
+    // ollama/ollama#12064 and #17638: {"error":"error parsing tool call: raw='...', err=..."}
+    ['an error key', { error: "error parsing tool call: raw='{\"text\":\"Calculate the length', err=unexpected end of JSON input" }, /tool call/],
+    // ollama/ollama#11781 (v0.11.3): the description in the key itself
+    ['a key starting with error', { 'error parsing tool call': "invalid character 'c' looking for beginning of value" }, /tool call/],
+    ['an error object', { error: { message: 'model runner crashed' } }, /reported an error/],
+  ])('%s after some thinking is an upstream error, never a clean stop', async (_what, error, message) => {
+    const upstream = await startFakeUpstream([{ path: PATH, body: [thinking('Need'), thinking(' the tool.'), line(error)].join('\n') }]);
+    const engine = createUpstreamEngine({ kind: 'ollama', url: upstream.url, tokenizer });
+    const result = await run(engine, engineRequest({ conversation: TOOL_CONVERSATION }));
+    expect(result.done).toBeUndefined();
+    expect(result.error?.code).toBe('UPSTREAM_STREAM_ERROR');
+    expect(result.error?.message).toMatch(message);
+    expect(result.error?.message).not.toContain('invalid character');
+    expect(result.error?.message).not.toContain('Calculate');
+  });
+
+  it('a tool call whose arguments are a string that is not JSON gets no <|constrain|>json, and its text stays text', async () => {
+    const lines = [
+      thinking('Run it.'),
+      line({ message: { role: 'assistant', content: '', tool_calls: [{ function: { name: 'python', arguments: 'print(1) <|call|>' } }] }, done: false }),
+      line({ message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop' }),
+    ];
+    const upstream = await startFakeUpstream([{ path: PATH, body: lines.join('\n') }]);
+    const engine = createUpstreamEngine({ kind: 'ollama', url: upstream.url, tokenizer });
+    const result = await run(engine, engineRequest({ conversation: TOOL_CONVERSATION }));
+    expect(result.error).toBeUndefined();
+    expect(result.done?.finish).toBe('tool_call');
+    expect(tokenizer.decode(result.ids)).toBe(
+      '<|channel|>analysis<|message|>Run it.<|end|><|start|>assistant<|channel|>commentary to=functions.python<|message|>print(1) <|call|><|call|>',
+    );
+    // The "<|call|>" the model wrote is ordinary text; only the last token is the real <|call|>.
+    expect(result.ids.filter((id) => id === CALL)).toHaveLength(1);
+  });
+
+  it('arguments given as a JSON string keep <|constrain|>json', async () => {
+    const lines = [
+      line({ message: { role: 'assistant', content: '', tool_calls: [{ function: { name: 'get_weather', arguments: '{"location":"Tokyo"}' } }] }, done: false }),
+      line({ message: { role: 'assistant', content: '' }, done: true, done_reason: 'stop' }),
+    ];
+    const upstream = await startFakeUpstream([{ path: PATH, body: lines.join('\n') }]);
+    const engine = createUpstreamEngine({ kind: 'ollama', url: upstream.url, tokenizer });
+    const result = await run(engine, engineRequest({ conversation: TOOL_CONVERSATION }));
+    expect(tokenizer.decode(result.ids)).toBe('<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{"location":"Tokyo"}<|call|>');
+  });
+});

@@ -53,6 +53,8 @@ describe('vLLM adapter', () => {
       skip_special_tokens: false,
       include_stop_str_in_output: true,
       return_token_ids: true,
+      return_tokens_as_token_ids: true,
+      logprobs: 0,
     });
   });
 
@@ -143,5 +145,61 @@ describe('vLLM adapter', () => {
     expect(result.error).toBeUndefined();
     expect(result.ids).toEqual(ANSWER_IDS);
     expect(result.done?.finish).toBe('stop');
+  });
+});
+
+describe('vLLM without return_token_ids', () => {
+  // Older vLLM ignores return_token_ids; with return_tokens_as_token_ids and logprobs each choice's
+  // logprobs.tokens holds the sampled ids as "token_id:N" strings (the shape parsed by e.g.
+  // NVIDIA-NeMo/Gym#1300), while `text` has the decoded text.
+  const chunk = (slice: number[], finish: string | null, stop: number | null = null) => ({
+    id: 'cmpl-old',
+    object: 'text_completion',
+    model: 'openai/gpt-oss-20b',
+    choices: [
+      {
+        index: 0,
+        text: tokenizer.decode(slice),
+        logprobs: { tokens: slice.map((id) => `token_id:${id}`), token_logprobs: slice.map(() => -0.01), top_logprobs: null, text_offset: [] },
+        finish_reason: finish,
+        stop_reason: stop,
+      },
+    ],
+  });
+
+  it('relays the token_id:N ids as they are (a tool call keeps <|constrain|> and ends in <|call|>)', async () => {
+    const callIds = ids(TOOL_CALL_TEXT);
+    const events = [];
+    for (let at = 0; at < callIds.length; at += 5) {
+      const slice = callIds.slice(at, at + 5);
+      events.push(chunk(slice, at + 5 >= callIds.length ? 'stop' : null, at + 5 >= callIds.length ? CALL : null));
+    }
+    const body = `${events.map((e) => `data: ${JSON.stringify(e)}\n\n`).join('')}data: [DONE]\n\n`;
+    const upstream = await startFakeUpstream([{ path: PATH, body }]);
+    const engine = createUpstreamEngine({ kind: 'vllm', url: upstream.url, tokenizer });
+    const result = await run(engine, engineRequest({ promptTokens: ids(TOOL_PROMPT_TEXT) }));
+    expect(result.error).toBeUndefined();
+    expect(result.ids).toEqual(callIds);
+    expect(result.done?.finish).toBe('tool_call');
+  });
+
+  it('uses the ids even where re-encoding the text would give other tokens', async () => {
+    // "<|channel|>" spelled by two ordinary tokens is text, not the special token: only the ids tell.
+    const odd = [...tokenizer.encode('<|channel|>final<|message|>', { allowedSpecial: 'all' }), 27, 91, 13212, 91, 29, RETURN];
+    const body = `data: ${JSON.stringify(chunk(odd, 'stop', RETURN))}\n\ndata: [DONE]\n\n`;
+    const upstream = await startFakeUpstream([{ path: PATH, body }]);
+    const engine = createUpstreamEngine({ kind: 'vllm', url: upstream.url, tokenizer });
+    const result = await run(engine, engineRequest());
+    expect(result.error).toBeUndefined();
+    expect(result.ids).toEqual(odd);
+  });
+
+  it('refuses logprobs tokens that are not token_id:N strings', async () => {
+    const bad = chunk([200005], null);
+    (bad.choices[0]!.logprobs as { tokens: string[] }).tokens = ['<|channel|>'];
+    const upstream = await startFakeUpstream([{ path: PATH, body: `data: ${JSON.stringify(bad)}\n\ndata: [DONE]\n\n` }]);
+    const engine = createUpstreamEngine({ kind: 'vllm', url: upstream.url, tokenizer });
+    const result = await run(engine, engineRequest());
+    expect(result.error?.code).toBe('UPSTREAM_BAD_STREAM');
   });
 });
