@@ -64,7 +64,7 @@ afterAll(async () => {
 });
 
 describe('API tokens', () => {
-  it('the token file holds hashes only, mode 0600; the ready line says tokens are required', () => {
+  it('the token file holds hashes only, mode 0600; the ready line says tokens are required', async () => {
     const text = readFileSync(tokenFile, 'utf8');
     for (const token of Object.values(tokens)) expect(text).not.toContain(token);
     expect(await waitFor(() => router.stdout().includes('API tokens required (5)'), 'the ready line')).toBe(true);
