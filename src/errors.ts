@@ -19,7 +19,6 @@ export type ErrorFamily =
   | 'check'
   | 'incomplete'
   | 'output'
-
   | 'auth';
 
 export class HarmonyHpkeError extends Error {

@@ -13,7 +13,7 @@
  */
 import { Redis } from 'ioredis';
 import { UsageError } from '../errors.js';
-import type { ReplayStore } from './replay-cache.js';
+import { ReplayStoreFullError, type ReplayStore } from './replay-cache.js';
 
 export interface RedisReplayStoreOptions {
   /** `redis://HOST:PORT[/DB]` (also `redis://:password@HOST:PORT/DB`). */
@@ -107,6 +107,8 @@ export class RedisReplayStore implements ReplayStore {
       return reply === 'OK';
     } catch (error) {
       this.observe?.('error', (performance.now() - started) / 1000);
+      // A Redis at maxmemory with noeviction answers OOM: full, like the in-memory store (503).
+      if (error instanceof Error && error.message.startsWith('OOM')) throw new ReplayStoreFullError();
       throw error;
     }
   }

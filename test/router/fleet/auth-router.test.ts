@@ -64,10 +64,10 @@ afterAll(async () => {
 });
 
 describe('API tokens', () => {
-  it('the token file holds hashes only, mode 0600; the ready line says tokens are required', () => {
+  it('the token file holds hashes only, mode 0600; the ready line says tokens are required', async () => {
     const text = readFileSync(tokenFile, 'utf8');
     for (const token of Object.values(tokens)) expect(text).not.toContain(token);
-    expect(router.stdout()).toContain('API tokens required (5)');
+    expect(await waitFor(() => router.stdout().includes('API tokens required (5)'), 'the ready line')).toBe(true);
   });
 
   it('missing, unknown and disabled tokens get the same 401 before any engine work', async () => {
@@ -244,7 +244,7 @@ describe('serve refuses', () => {
     expect(result.stderr).toMatch(/API_TOKENS_PERMISSIONS/);
     const open = await startRouterProcess(sandbox.dir, [], sandbox.env);
     try {
-      expect(open.stdout()).toContain('open access');
+      await waitFor(() => open.stdout().includes('open access: no API tokens'), 'the ready line saying open access');
       expect((await health(open.url))['auth']).toBe('open');
     } finally {
       await open.stop();

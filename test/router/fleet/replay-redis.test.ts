@@ -1,6 +1,7 @@
 /** The Redis replay store against a real redis-server: once-only, bounded calls, recovery. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisReplayStore, parseRedisUrl, redactUrl } from '../../../src/router/replay-redis.js';
+import { ReplayStoreFullError } from '../../../src/router/replay-cache.js';
 import { requirePrograms } from '../../helpers/external.js';
 import { startRedis, type RedisServer } from '../../helpers/redis.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -51,6 +52,21 @@ describe.skipIf(!programs)('RedisReplayStore on a real redis-server', () => {
   it('of many concurrent remembers of one key, exactly one wins', async () => {
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? store : other).remember('race', 60_000)));
     expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('a Redis at maxmemory with noeviction is "full" (ReplayStoreFullError), never a silent accept', async () => {
+    const { Redis } = await import('ioredis');
+    const admin = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true });
+    await admin.connect();
+    try {
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+      await admin.config('SET', 'maxmemory', '1');
+      await expect(store.remember('oom', 60_000)).rejects.toBeInstanceOf(ReplayStoreFullError);
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+      admin.disconnect();
+    }
+    expect(await store.remember('after-oom', 60_000)).toBe(true);
   });
 
   it('a paused Redis makes calls fail within the bound, then recovers', async () => {

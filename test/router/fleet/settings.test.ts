@@ -12,7 +12,7 @@ import { resolveHarmonySettings, readRouterConfigFile } from '../../../src/route
 import { makeSandbox, runCli } from '../../helpers/cli.js';
 import { startFakeUpstream } from '../../helpers/fake-upstream.js';
 import { startRouterProcess } from '../../helpers/router-process.js';
-import { decode, finalAnswer, post, routerKey } from '../helpers.js';
+import { decode, finalAnswer, post, routerKey, waitFor } from '../helpers.js';
 
 const sandbox = makeSandbox();
 afterAll(() => sandbox.cleanup());
@@ -68,7 +68,7 @@ describe('analysis withheld (--include-analysis false)', () => {
     writeFileSync(config, JSON.stringify({ include_analysis: false }));
     const router = await startRouterProcess(sandbox.dir, args.map((arg) => (arg === 'CONFIG' ? config : arg)), { ...sandbox.env, ...env });
     try {
-      expect(router.stdout()).toContain('analysis withheld');
+      await waitFor(() => router.stdout().includes('analysis withheld'), 'the ready line saying analysis withheld');
       const sealed = await sealFor(router.url, true);
       const decoded = await decode(await post(sealed), sealed.session);
       expect(decoded.start).toMatchObject({ t: 'start', analysis: 'withheld' });
