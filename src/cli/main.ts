@@ -24,7 +24,7 @@ function commanderCode(code: string): string {
 }
 
 /** Maps an error to its exit code after printing it in the house one-line format. */
-export function reportError(terminal: Terminal, error: unknown, debug: boolean): number {
+export function reportError(terminal: Terminal, error: unknown, debug: boolean, json = false): number {
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.Ok;
     if (error.code === 'commander.help') {
@@ -32,13 +32,20 @@ export function reportError(terminal: Terminal, error: unknown, debug: boolean):
       terminal.error('no command given (the commands are listed above)', 'USAGE_MISSING_COMMAND');
       return ExitCode.Usage;
     }
-    const message = error.message.replace(/^error:\s*/, '').split('\n')[0] ?? error.message;
-    terminal.error(`${message} (see --help)`, commanderCode(error.code));
+    // Commander puts its "(Did you mean ...?)" on a line of its own: keep it on the one line.
+    const message = oneLine(error.message.replace(/^error:\s*/, ''));
+    const code = commanderCode(error.code);
+    if (json) terminal.jsonLine({ type: 'error', code, family: 'usage', message, exit_code: ExitCode.Usage });
+    terminal.error(/\(Did you mean /.test(message) ? message : `${message} (see --help)`, code);
     return ExitCode.Usage;
   }
   if (error instanceof InterruptedError) return error.signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;
   if (error instanceof Error && error.name === 'AbortError') return ExitCode.Interrupted;
   if (error instanceof HarmonyHpkeError) {
+    // With --json, an error raised outside a stream (reportStreamError writes the others) is a record too.
+    if (json) {
+      terminal.jsonLine({ type: 'error', code: error.code, family: error.family, message: oneLine(error.message), exit_code: exitCodeForFamily(error.family) });
+    }
     terminal.error(oneLine(error.message), error.code);
     if (debug && error.stack) terminal.writeErr(`${error.stack}\n`);
     return exitCodeForFamily(error.family);
@@ -70,6 +77,11 @@ export function reportStdoutFailure(stderr: { write(text: string): unknown }, er
     // Nowhere left to say it.
   }
   return ExitCode.Output;
+}
+
+/** reportStreamError already wrote the record of errors raised while streaming. */
+function jsonRecordWritten(error: unknown): boolean {
+  return error instanceof HarmonyHpkeError && (error as { jsonReported?: boolean }).jsonReported === true;
 }
 
 function oneLine(text: string): string {
@@ -115,7 +127,7 @@ export async function main(argv: string[]): Promise<void> {
     const { Terminal } = await import('./output.js');
     const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, debug });
     terminal.clearSpinner();
-    ctx.exitCode = reportError(terminal, error, debug);
+    ctx.exitCode = reportError(terminal, error, debug, argv.includes('--json') && !jsonRecordWritten(error));
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -36,11 +36,11 @@ function temperature(value: string): number {
 
 /** Durations as milliseconds: `500ms`, `30s`, `2m`, `24h`, or a bare number of seconds. */
 export function duration(value: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!match) throw new InvalidArgumentError('Not a duration (e.g. 500ms, 30s, 2m, 24h).');
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError('Not a duration (e.g. 500ms, 30s, 2m, 24h, 7d).');
   const n = Number(match[1]);
   const unit = match[2] ?? 's';
-  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n * 3_600_000;
+  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : unit === 'h' ? n * 3_600_000 : n * 86_400_000;
   if (!Number.isFinite(ms) || ms <= 0) throw new InvalidArgumentError('Not a positive duration.');
   return Math.round(ms);
 }
@@ -137,11 +137,11 @@ function addConversationOptions(command: Command): Command {
     .option('--system <text>', 'model identity for the system message')
     .option('--developer <text>', 'developer instructions')
     .addOption(
-      new Option('--reasoning-effort <level>', 'reasoning effort').choices(['low', 'medium', 'high']),
+      new Option('--reasoning-effort <level>', 'reasoning effort (default: medium)').choices(['low', 'medium', 'high']),
     )
-    .option('--max-tokens <n>', 'maximum completion tokens', positiveInt)
-    .option('--temperature <t>', 'sampling temperature (0-2)', temperature)
-    .option('--model <name>', 'model name sent to the router')
+    .option('--max-tokens <n>', 'maximum completion tokens (default: 1024)', positiveInt)
+    .option('--temperature <t>', 'sampling temperature (0-2; default: the router\'s)', temperature)
+    .option('--model <name>', 'model name sent to the router (default: gpt-oss-20b)')
     .option('--conversation <file>', 'continue a saved conversation (openai-harmony JSON)');
 }
 
@@ -257,7 +257,7 @@ export function buildProgram(ctx: CliContext, version: string): Command {
     .option('--decode', 'decode the response in the same process instead of printing raw SSE')
     .option('--session <file>', 'session file for --decode (default: the one named in the envelope)')
     .option('--buffer', 'with --decode: release nothing until the final chunk verifies')
-    .option('--retries <n>', 'retries for connection failures, 429 and 503', nonNegativeInt)
+    .option('--retries <n>', 'retries for connection failures, 429 and 503 (default: 2)', nonNegativeInt)
     .action(action(() => import('../commands/send.js')));
 
   addDisplayOptions(
@@ -351,6 +351,37 @@ export function buildProgram(ctx: CliContext, version: string): Command {
     .option('--max-tokens <n>', 'limit: largest max_tokens per request', positiveInt)
     .option('--json', 'print {"name","token","file"}')
     .action(action(() => import('../commands/keys-api-token.js')));
+
+  const config = program.command('config').description('show the resolved settings and where each came from').helpCommand(false);
+  addRouterOptions(
+    config
+      .command('show')
+      .description('each setting (router, keys, key_pin, model, ...) with its source: flag, environment, config file, default')
+      .option('--model <name>', 'as for ask')
+      .option('--max-tokens <n>', 'as for ask', positiveInt)
+      .addOption(new Option('--reasoning-effort <level>', 'as for ask').choices(['low', 'medium', 'high']))
+      .option('--json', 'one JSON object: {setting: {value, source}}'),
+  ).action(action(() => import('../commands/config-show.js')));
+
+  const sessions = program.command('sessions').description('stored session files: list them, prune old ones').helpCommand(false);
+  sessions
+    .command('list')
+    .description('list stored sessions (request id, age, router; never a secret)')
+    .option('--json', 'one NDJSON record per session')
+    .action(async (options: Record<string, unknown>, command: Command) => {
+      const { run } = await import('../commands/sessions.js');
+      ctx.exitCode = await run(ctx, 'list', { ...command.optsWithGlobals(), ...options });
+    });
+  sessions
+    .command('prune')
+    .description('remove stored sessions older than --older-than, and unusable ones')
+    .option('--older-than <duration>', 'age to remove (default: 7d)', duration)
+    .option('--dry-run', 'say what would be removed, remove nothing')
+    .option('--json', 'one NDJSON record per removed session')
+    .action(async (options: Record<string, unknown>, command: Command) => {
+      const { run } = await import('../commands/sessions.js');
+      ctx.exitCode = await run(ctx, 'prune', { ...command.optsWithGlobals(), ...options });
+    });
 
   program
     .command('serve')

@@ -9,6 +9,7 @@ import type { Terminal } from './output.js';
 export function reportStreamError(terminal: Terminal, error: unknown, options: { json?: boolean | undefined }): never {
   terminal.clearSpinner();
   if (options.json && error instanceof HarmonyHpkeError) {
+    (error as { jsonReported?: boolean }).jsonReported = true;
     terminal.jsonLine({
       type: 'error',
       code: error.code,

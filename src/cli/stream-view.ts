@@ -331,7 +331,7 @@ export async function viewStream(
           const channelBefore = mode === 'raw' ? parser.pendingChannel : undefined;
           processTokens(message.ids);
           if (mode === 'raw') {
-            const channel = parser.pendingChannel ?? channelBefore ?? (parser.currentRole === Role.Assistant ? 'final' : undefined);
+            const channel = parser.pendingChannel ?? channelBefore;
             // The old script's format exactly; --show (when given) picks the channels printed.
             if (!rawFilter || (channel !== undefined && rawFilter.has(channel))) {
               writeOut(`Chunk ${event.index}: ${pythonRepr(message.text)}\n`);

@@ -6,7 +6,8 @@
  *    "api_token": "hhpke_..."}}}   (a file with an api_token must be mode 0600)
  */
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve, resolve as resolvePath } from 'node:path';
 import { KeyError, UsageError } from '../errors.js';
 import type { Env } from '../cli/output.js';
 import { parseUrl } from './http.js';
@@ -142,6 +143,8 @@ export interface RouterSettings {
   readonly toolsFiles: readonly string[];
   /** --api-token > HARMONY_HPKE_API_TOKEN > profile api_token; travels inside the sealed request. */
   readonly apiToken: string | undefined;
+  /** Where each setting came from ('--router', 'HARMONY_HPKE_ROUTER', 'config file F, profile P', 'default'). */
+  readonly sources: Readonly<Record<'router' | 'keys' | 'key_pin' | 'model' | 'max_tokens' | 'reasoning_effort' | 'profile', string | undefined>>;
 }
 
 export async function resolveRouterSettings(flags: RouterFlags & GlobalFlags, env: Env): Promise<RouterSettings> {
@@ -177,9 +180,28 @@ export async function resolveRouterSettings(flags: RouterFlags & GlobalFlags, en
         : pick(env['HARMONY_HPKE_KEY_PIN']) !== undefined
           ? 'HARMONY_HPKE_KEY_PIN'
           : `config file ${configPath}, profile '${profileName}'`;
+  const inProfile = `config file ${configPath}, profile '${profileName}'`;
+  const from = (flag: unknown, flagName: string, envValue: unknown, envName: string, profileValue: unknown, fallback?: string): string | undefined =>
+    flag !== undefined && flag !== ''
+      ? flagName
+      : envValue !== undefined && envValue !== ''
+        ? envName
+        : profileValue !== undefined && profileValue !== ''
+          ? inProfile
+          : fallback;
+  const profileKeys = profileRouterApplies && profile.keys !== undefined ? configRelative(profile.keys, configPath, env) : undefined;
   return {
+    sources: {
+      router: from(flags.router, '--router', env['HARMONY_HPKE_ROUTER'], 'HARMONY_HPKE_ROUTER', profile.router),
+      keys: from(flags.keys, '--keys', env['HARMONY_HPKE_KEYS'], 'HARMONY_HPKE_KEYS', profileKeys),
+      key_pin: keyPinSource,
+      model: from(flags.model, '--model', env['HARMONY_HPKE_MODEL'], 'HARMONY_HPKE_MODEL', profile.model, 'default'),
+      max_tokens: from(flags.maxTokens, '--max-tokens', envMax, 'HARMONY_HPKE_MAX_TOKENS', profile.max_tokens, 'default'),
+      reasoning_effort: from(flags.reasoningEffort, '--reasoning-effort', envEffort, 'HARMONY_HPKE_REASONING_EFFORT', profile.reasoning_effort, 'default'),
+      profile: flags.profile !== undefined ? '--profile' : env['HARMONY_HPKE_PROFILE'] !== undefined ? 'HARMONY_HPKE_PROFILE' : profileName !== undefined ? `config file ${configPath} (default_profile)` : undefined,
+    },
     router,
-    keysFile: pick(flags.keys, env['HARMONY_HPKE_KEYS'], profileRouterApplies ? profile.keys : undefined),
+    keysFile: pick(flags.keys, env['HARMONY_HPKE_KEYS'], profileKeys),
     keyPin,
     keyPinSource,
     model: pick(flags.model, env['HARMONY_HPKE_MODEL'], profile.model) ?? DEFAULT_MODEL,
@@ -190,6 +212,13 @@ export async function resolveRouterSettings(flags: RouterFlags & GlobalFlags, en
     toolsFiles: profile.tools ?? [],
     apiToken: pick(flags.apiToken, env['HARMONY_HPKE_API_TOKEN'], profile.api_token),
   };
+}
+
+/** A path in the config file: `~/` is the home directory, a relative path is relative to the file. */
+function configRelative(path: string, configPath: string, env: Env): string {
+  const home = env['HOME'] ?? homedir();
+  if (path === '~' || path.startsWith('~/')) return join(home, path.slice(1));
+  return isAbsolute(path) ? path : resolvePath(dirname(resolvePath(configPath)), path);
 }
 
 function sameRouter(a: string, b: string): boolean {

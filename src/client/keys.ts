@@ -181,7 +181,9 @@ export async function resolveRouterKey(options: ResolveKeyOptions): Promise<Sele
     explicitPin = options.keyPin === undefined ? undefined : parseKeyPin(options.keyPin);
   } catch (error) {
     if (options.keyPinSource === undefined || !(error instanceof HarmonyHpkeError)) throw error;
-    throw new KeyError(error.code, `${error.message} (pin from ${options.keyPinSource})`);
+    // The same error (code and family), saying where the pin came from.
+    error.message = `${error.message} (pin from ${options.keyPinSource})`;
+    throw error;
   }
   const pin = explicitPin ?? (await readPinStore(options.env))[pinStoreKey(options.router)];
   const pinSource = explicitPin !== undefined ? options.keyPinSource : pin !== undefined ? `the pin store ${pinsFile(options.env)}` : undefined;

@@ -1,5 +1,5 @@
 /** `harmony-hpke ask`: build, seal, send, decrypt and stream the answer, all in one. */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { Author, Conversation, Message, Role } from '../harmony/index.js';
@@ -30,13 +30,21 @@ export interface AskOptions extends GlobalOptions, RouterFlagOptions, Conversati
   readonly local?: boolean;
 }
 
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false; // missing, or not reachable: the write reports it (WRITE_FAILED)
+  }
+}
+
 export async function run(ctx: CliContext, promptArg: string | undefined, options: AskOptions): Promise<number> {
   const terminal = terminalFor(ctx, options);
   const settings = await resolveRouterSettings(options, ctx.env);
   // --save never replaces a file it was not asked to continue; `--conversation F --save F` with no
   // F yet starts the conversation there. Checked before anything is sent.
   const continuing = options.conversation !== undefined && options.save !== undefined && resolve(options.conversation) === resolve(options.save);
-  if (options.save !== undefined && !continuing && existsSync(options.save)) {
+  if (options.save !== undefined && !continuing && isFile(options.save)) {
     throw new UsageError(
       'SAVE_WOULD_OVERWRITE',
       `--save ${options.save} exists and is not the conversation being continued; add --conversation ${options.save} to continue it, or save elsewhere`,

@@ -75,6 +75,7 @@ export const PROTOCOL_ERROR_CODES: readonly ProtocolErrorCode[] = Object.freeze(
   { code: 'DECODER_INTERNAL', family: 'internal', meaning: 'the stream decoder failed unexpectedly (a bug)' },
   { code: 'DECODER_OPTIONS_INVALID', family: 'usage', meaning: 'a decoder option is out of range' },
   { code: 'DECODER_CLOSED', family: 'usage', meaning: 'input was pushed into a decoder after end() or after it failed' },
+  { code: 'BUFFER_LIMIT', family: 'usage', meaning: 'with buffer, the answer held before the final chunk is larger than maxBufferedChars' },
   { code: 'ROUTER_ERROR', family: 'router', meaning: "the router's authenticated error chunk (its own code is in routerCode)" },
 
   // Session files

@@ -34,7 +34,7 @@ beforeAll(async () => {
   const help = await runCli(['--help'], { env });
   expect(help.code).toBe(0);
   commands = listedCommands(help.stdout);
-  expect(commands).toEqual(['ask', 'create-request', 'send', 'decode', 'inspect', 'smoke', 'keys', 'serve', 'completion', 'help']);
+  expect(commands).toEqual(['ask', 'create-request', 'send', 'decode', 'inspect', 'smoke', 'keys', 'config', 'sessions', 'serve', 'completion', 'help']);
   const keysHelp = await runCli(['keys', '--help'], { env });
   expect(listedCommands(keysHelp.stdout).filter((name) => name !== 'help')).toEqual(KEYS_SUBCOMMANDS);
 });

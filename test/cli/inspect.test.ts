@@ -123,9 +123,15 @@ describe('inspect', () => {
     const decrypted = json['decrypted'] as Json[];
     expect(decrypted[0]).toMatchObject({ index: 0, type: 'start', final: false });
     expect(decrypted.at(-1)).toMatchObject({ type: 'end', final: true, finish: 'stop' });
+    // The same channels as `decode --raw --show CHANNEL` picks (the old script's lines carry no label).
+    const tokens = decrypted.filter((chunk) => chunk['type'] === 'tokens');
     const raw = await runCli(['decode', file('answer.sse'), '--session', file('session.json'), '--raw'], { env });
-    const rawChannels = raw.stdout.trim().split('\n').map((line) => /\((\w+)\)$/.exec(line)?.[1] ?? null);
-    expect(decrypted.filter((chunk) => chunk['type'] === 'tokens').map((chunk) => chunk['channel'])).toEqual(rawChannels);
+    expect(raw.stdout.trim().split('\n')).toHaveLength(tokens.length);
+    for (const channel of ['analysis', 'final']) {
+      const shown = await runCli(['decode', file('answer.sse'), '--session', file('session.json'), '--raw', '--show', channel], { env });
+      const lines = shown.stdout.trim().split('\n').map((line) => Number(/^Chunk (\d+):/.exec(line)?.[1]));
+      expect(tokens.filter((chunk) => chunk['channel'] === channel).map((chunk) => chunk['index'])).toEqual(lines);
+    }
     expect(json['messages']).toEqual([
       expect.objectContaining({ channel: 'analysis', text: 'The user asks what 2+2 is. Simple arithmetic: 4.' }),
       expect.objectContaining({ channel: 'final', text: '2 + 2 = 4.' }),

@@ -76,7 +76,7 @@ describe('ask', () => {
     const both = await runCli(['ask', 'What is 2+2?', '--router', router.url, '--raw', '--json'], { env: sandbox.env });
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/--raw.*--json|--json.*--raw/);
-    expect(both.stdout).toBe('');
+    expect(JSON.parse(both.stdout)).toMatchObject({ type: 'error', code: 'USAGE_CONFLICTING_OPTION', exit_code: 2 });
   });
 
   it('saves the conversation with the answer and continues it', async () => {

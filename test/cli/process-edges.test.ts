@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, makeSandbox, spawnCli } from '../helpers/cli.js';
-import { cliLine, expectOneErrorLine, runShell, waitFor } from './support.js';
+import { cliLine, expectOneErrorLine, hasScript, runInPty, runShell, waitFor } from './support.js';
 
 const sandbox = makeSandbox();
 afterAll(() => sandbox.cleanup());
@@ -80,5 +80,16 @@ describe('serve: no half-start, no stale ready file', () => {
     const result = await done;
     expect(result.code, result.stderr).toBe(0);
     expect(existsSync(ready)).toBe(false);
+  });
+});
+
+describe('feedback while the model thinks with analysis hidden', () => {
+  it.skipIf(!hasScript())('a thinking spinner on an interactive stderr, gone before the answer; none when piped', async () => {
+    const tty = await runInPty(`${cliLine(['ask', 'What is 2+2?', '--hide-analysis'])}`, sandbox.env);
+    expect(tty.code, tty.output).toBe(0);
+    expect(tty.output).toContain('thinking');
+    expect(tty.output).toContain('2 + 2 = 4.');
+    const piped = await runShell(`${cliLine(['ask', 'What is 2+2?', '--hide-analysis'])} 2>&1 | cat`, sandbox.env);
+    expect(piped.output).not.toContain('thinking');
   });
 });

@@ -153,7 +153,7 @@ describe('smoke', () => {
     const result = await runCli(['smoke', '--router', router.url, '--key-pin', other, '--junit', junit], { env });
     expect(result.code).toBe(4);
     expectOneErrorLine(result.stderr, 'PIN_MISMATCH');
-    expect(result.stdout).toBe(`FAIL key config the router's key ${router.fingerprint} does not match the pinned fingerprint ${other} (PIN_MISMATCH)\n`);
+    expect(result.stdout).toBe(`FAIL key config the router's key ${router.fingerprint} does not match the pinned fingerprint ${other} (pin from --key-pin) (PIN_MISMATCH)\n`);
     const suite = parseXml(readFileSync(junit, 'utf8')).children[0] as XmlElement;
     expect(suite.attributes).toMatchObject({ tests: '1', failures: '1' });
     expect(suite.children[0]?.children[0]?.attributes['type']).toBe('PIN_MISMATCH');

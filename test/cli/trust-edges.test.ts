@@ -354,6 +354,77 @@ describe('decode --buffer holds only the answer', () => {
   });
 });
 
+describe("issue 12's cheap 'Confusing' items", () => {
+  it('did you mean: a mistyped command or option names the right one, on the one error line', async () => {
+    const { runCli } = await import('../helpers/cli.js');
+    const command = await runCli(['ak', 'x'], { env });
+    expect(command.code).toBe(2);
+    expect(errorLine(command.stderr)).toMatch(/unknown command 'ak' \(Did you mean ask\?\) \(USAGE_UNKNOWN_COMMAND\)$/);
+    const option = await runCli(['ask', '--jsno', 'x'], { env });
+    expect(errorLine(option.stderr)).toMatch(/\(Did you mean --json\?\)/);
+  });
+
+  it('sessions list and sessions prune: old and broken session files go, recent ones stay', async () => {
+    const { utimesSync, symlinkSync, readdirSync } = await import('node:fs');
+    const sessionEnv = { XDG_STATE_HOME: join(home, 'sessions-state') };
+    const url = await router(answer('4', 'stop'));
+    for (let i = 0; i < 3; i += 1) {
+      const created = await run(['create-request', `q${i}`, '--router', url], { env: sessionEnv });
+      expect(created.code, created.stderr).toBe(0);
+    }
+    const dir = join(home, 'sessions-state', 'harmony-hpke', 'sessions');
+    const [oldest] = readdirSync(dir).sort();
+    const old = new Date(Date.now() - 10 * 86_400_000);
+    utimesSync(join(dir, oldest!), old, old);
+    symlinkSync(join(home, 'gone.json'), join(dir, 'dangling.json'));
+    const list = await run(['sessions', 'list', '--json'], { env: sessionEnv });
+    expect(list.code, list.stderr).toBe(0);
+    const records = list.stdout.trim().split('\n').map((line) => JSON.parse(line) as { broken: boolean; rid: string | null });
+    expect(records).toHaveLength(4);
+    expect(records.filter((record) => record.broken)).toHaveLength(1);
+    expect(list.stdout).not.toMatch(/secret/);
+    const dry = await run(['sessions', 'prune', '--dry-run'], { env: sessionEnv });
+    expect(dry.stderr).toContain('would remove 2 of 4');
+    expect(readdirSync(dir)).toHaveLength(4);
+    const pruned = await run(['sessions', 'prune'], { env: sessionEnv });
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(readdirSync(dir).sort()).toHaveLength(2);
+    expect(readdirSync(dir)).not.toContain(oldest);
+  });
+
+  it('config show: each setting with its source; a profile\'s keys path is relative to the config file, ~ expanded', async () => {
+    const dir = join(home, 'cfg');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dir, { recursive: true });
+    const config = join(dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ default_profile: 'p', profiles: { p: { router: 'https://r.example', keys: 'r.keys', model: 'gpt-oss-120b' }, q: { router: 'https://q.example', keys: '~/q.keys' } } }));
+    const shown = await run(['--config', config, 'config', 'show', '--json', '--max-tokens', '7'], { env: { HARMONY_HPKE_REASONING_EFFORT: 'high' } });
+    expect(shown.code, shown.stderr).toBe(0);
+    const record = JSON.parse(shown.stdout) as Record<string, { value: unknown; source: string | null }>;
+    expect(record['router']).toEqual({ value: 'https://r.example', source: `config file ${config}, profile 'p'` });
+    expect(record['keys']?.value).toBe(join(dir, 'r.keys'));
+    expect(record['model']?.source).toContain('profile');
+    expect(record['max_tokens']).toEqual({ value: 7, source: '--max-tokens' });
+    expect(record['reasoning_effort']).toEqual({ value: 'high', source: 'HARMONY_HPKE_REASONING_EFFORT' });
+    const q = await run(['--config', config, '--profile', 'q', 'config', 'show', '--json']);
+    expect((JSON.parse(q.stdout) as Record<string, { value: unknown }>)['keys']?.value).toBe(join(home, 'q.keys'));
+    const text = await run(['--config', config, 'config', 'show']);
+    expect(text.stdout).toMatch(/^router +https:\/\/r\.example {2}\(config file .*profile 'p'\)$/m);
+  });
+
+  it('--json: a usage error is a JSON error record on stdout too', async () => {
+    const { runCli } = await import('../helpers/cli.js');
+    const result = await runCli(['ask', 'x', '--json', '--max-tokens', 'lots'], { env });
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout.trim())).toMatchObject({ type: 'error', code: 'USAGE_INVALID_ARGUMENT', exit_code: 2 });
+    const late = await runCli(['ask', 'x', '--json', '--conversation', join(home, 'missing.json')], { env });
+    expect(late.code).toBe(2);
+    const lines = late.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'error', exit_code: 2 });
+  });
+});
+
 describe("issue 12's 'Wrong' list", () => {
   let ok: string;
   beforeAll(async () => {
