@@ -15,6 +15,8 @@ export async function startEmbeddedRouter(): Promise<EmbeddedRouter> {
     port: 0,
     keys: [await generateRouterKey()],
     engine: createEchoEngine(),
+    // One local request from this very process: render it inline, no worker threads to start.
+    renderWorkers: 0,
   });
   return { url: router.url, close: () => router.close() };
 }

@@ -281,6 +281,9 @@ export async function run(ctx: CliContext, options: ServeOptions): Promise<numbe
   if (options.readyFile) await removeReadyFile(options.readyFile, readyText);
   await metricsListener?.close();
   await replayStore?.close();
+  // close() is bounded (--close-timeout plus a few seconds); should anything still hold the event
+  // loop after it (an engine that ignores its abort signal), the stop must not wait for it.
+  setTimeout(() => process.exit(ExitCode.Ok), 1_000).unref();
   return ExitCode.Ok;
 }
 

@@ -88,11 +88,11 @@ export class RenderPool {
       signal?.addEventListener(
         'abort',
         () => {
+          // Queued: leaves the queue. Running: the request stops waiting at once; the worker
+          // finishes (or meets its deadline) and its answer is dropped.
           const index = this.queue.indexOf(pending);
-          if (index >= 0) {
-            this.queue.splice(index, 1);
-            reject(new RenderError('overloaded', 'the request was cancelled while waiting to be rendered'));
-          }
+          if (index >= 0) this.queue.splice(index, 1);
+          reject(new RenderError('overloaded', 'the request was cancelled while it was being rendered'));
         },
         { once: true },
       );

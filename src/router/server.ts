@@ -331,18 +331,20 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     const streamsDone = Promise.all([...active].map((stream) => stream.done));
     const inTime = await Promise.race([streamsDone.then(() => true), sleep(settings.closeTimeoutMs).then(() => false)]);
     server.closeIdleConnections();
-    if (!inTime) {
-      // Clients that do not read their `cancelled` chunk: cut, which ends their streams at once.
-      for (const socket of connections.keys()) socket.destroy();
-      await Promise.race([streamsDone, sleep(1_000)]);
-    } else {
-      // Anything still open after the streams ended (half-read uploads) is cut soon.
-      setTimeout(() => {
-        for (const socket of connections.keys()) socket.destroy();
-      }, 1_000).unref();
+    // Clients that do not read their `cancelled` chunk: cut, which ends their streams at once.
+    if (!inTime) destroyAll();
+    await Promise.race([streamsDone, sleep(1_000)]);
+    server.closeIdleConnections();
+    // What is left (answers still flushing to slow readers, half-read uploads) gets one second more.
+    if (!(await Promise.race([serverClosed.then(() => true), sleep(1_000).then(() => false)]))) {
+      destroyAll();
+      await Promise.race([serverClosed, sleep(1_000)]);
     }
-    await serverClosed;
-    await renderPool.close();
+    // Every step above is bounded: close() ends within closeTimeoutMs + 4 s whatever the clients do.
+    await Promise.race([renderPool.close(), sleep(1_000)]);
+  };
+  const destroyAll = () => {
+    for (const socket of connections.keys()) socket.destroy();
   };
 
   return {

@@ -327,7 +327,7 @@ describe('clients that stop reading', () => {
     }
   }, 120_000);
 
-  it('SIGTERM with clients that do not read finishes within --close-timeout and exits 0', async () => {
+  it('SIGTERM with clients that do not read ends the process with exit 0 (close is bounded by --close-timeout and a few seconds)', async () => {
     const upstream = await startFakeUpstream([{ path: '/v1/completions', body: longUpstreamBody(32_000), chunking: 'event' }]);
     const router = await startRouterProcess(
       sandbox.dir,
@@ -350,7 +350,10 @@ describe('clients that stop reading', () => {
       // cannot be written: only the close deadline can end these streams.
       await new Promise((resolve) => setTimeout(resolve, 3_000));
       const started = performance.now();
-      const code = await router.stop('SIGTERM');
+      // A generous bound (the machine may be loaded): before issue 11 this never exited at all.
+      const exited = new Promise<number | null>((resolve) => router.child.once('exit', (code) => resolve(code)));
+      router.child.kill('SIGTERM');
+      const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 45_000))]);
       figure('SIGTERM with 5 non-reading clients (--close-timeout 2s)', `exit ${code} after ${Math.round(performance.now() - started)} ms`);
       expect(code).toBe(0);
     } finally {
