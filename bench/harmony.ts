@@ -92,6 +92,29 @@ export async function benchHarmony(opts: BenchOptions): Promise<Figure[]> {
   const parsing = await alternate(opts.quick ? 2 : 7, 1, parse, encodeText);
   opts.log(`harmony: stream-parsed ${count} tokens into ${messages} messages`);
 
+  // A piece without spaces: 40k CJK characters are one pre-tokenizer piece of 120k bytes, which
+  // the reference's merge (and gpt-tokenizer's) rescans after every merge, O(n^2): 4.9 s before.
+  // Against the same characters with a space every 4, i.e. the same bytes in short pieces.
+  // Seeded CJK ideographs, not a repeated phrase, so that neither side gains from the merge cache.
+  let seed = 14;
+  const nextCjk = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return String.fromCodePoint(0x4e00 + (seed % 0x5000));
+  };
+  const cjk = Array.from({ length: opts.quick ? 8_000 : 40_000 }, nextCjk).join('');
+  const cjkSpaced = cjk.replace(/(.{4})/gu, '$1 ');
+  const longPiece = await alternate(opts.quick ? 2 : 7, 1, () => ms(() => void encoding.encodeOrdinary(cjk)), () => ms(() => void encoding.encodeOrdinary(cjkSpaced)));
+  opts.log(`harmony: ${cjk.length} CJK characters as one piece: ${median(longPiece.a).toFixed(0)} ms`);
+
+  // fromJson parses losslessly (numbers as written, member order: json.ts). For a conversation
+  // without tool schemas that must cost nothing measurable next to rendering it: fromJson + render
+  // against JSON.parse + fromDict + render of the same text.
+  const json = conversation.toJson();
+  const viaLossless = () => ms(() => void encoding.renderConversation(Conversation.fromJson(json)));
+  const viaJsonParse = () => ms(() => void encoding.renderConversation(Conversation.fromDict(JSON.parse(json))));
+  const lossless = await alternate(opts.quick ? 2 : 41, 2, viaLossless, viaJsonParse);
+  const parseOnly = await alternate(opts.quick ? 2 : 21, 2, () => ms(() => void Conversation.fromJson(json)), () => ms(() => void Conversation.fromDict(JSON.parse(json))));
+
   const renderMs = median(tokenize.a);
   const gptMs = median(tokenize.b);
   const parseMs = median(parsing.a);
@@ -109,6 +132,32 @@ export async function benchHarmony(opts: BenchOptions): Promise<Figure[]> {
       goal: { kind: 'ratio-max', value: 1.2 },
       rounds: tokenize.a.length,
       detail: { renderedTokens, baselineTokens, iqr: relativeIqr(tokenize.a), baselineIqr: relativeIqr(tokenize.b) },
+    }),
+    figure({
+      id: 'harmony.long-piece',
+      label: `harmony: encode ${cjk.length.toLocaleString('en-US')} CJK characters with no space (one piece)`,
+      value: median(longPiece.a),
+      unit: 'ms',
+      baselineLabel: 'same characters, a space every 4 (short pieces)',
+      baseline: median(longPiece.b),
+      baselineUnit: 'ms',
+      ratio: longPiece.ratio,
+      goal: { kind: 'ratio-max', value: 3 },
+      rounds: longPiece.a.length,
+      detail: { iqr: relativeIqr(longPiece.a) },
+    }),
+    figure({
+      id: 'harmony.fromjson-lossless',
+      label: 'harmony: Conversation.fromJson (lossless JSON) + render, no tool schemas',
+      value: median(lossless.a),
+      unit: 'ms',
+      baselineLabel: 'JSON.parse + Conversation.fromDict + render, same text',
+      baseline: median(lossless.b),
+      baselineUnit: 'ms',
+      ratio: lossless.ratio,
+      goal: { kind: 'ratio-max', value: 1.05 },
+      rounds: lossless.a.length,
+      detail: { jsonBytes: json.length, fromJsonMs: median(parseOnly.a), jsonParseFromDictMs: median(parseOnly.b), iqr: relativeIqr(lossless.a) },
     }),
     figure({
       id: 'harmony.stream-parse',

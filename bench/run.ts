@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --strict] [-- --quick] [-- --only startup,decode,harmony,router]`
+ * `npm run bench [-- --strict] [-- --quick] [-- --only startup,decode,harmony,router,fleet]`
  *
  * Prints one table (figure, value, baseline, ratio, goal, PASS/REGRESSED) and writes
  * bench/results.json. Plain runs report; `--strict` also exits 1 when a figure misses its goal.
@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDecode } from './decode.js';
+import { benchFleet } from './fleet.js';
 import { benchHarmony } from './harmony.js';
 import { ROOT, type BenchOptions, type Figure } from './lib.js';
 import { formatTable, machine } from './report.js';
@@ -19,6 +20,7 @@ const GROUPS = {
   decode: benchDecode,
   harmony: benchHarmony,
   router: benchRouter,
+  fleet: benchFleet,
 } as const satisfies Record<string, (opts: BenchOptions) => Promise<Figure[]>>;
 type GroupName = keyof typeof GROUPS;
 

@@ -2,7 +2,7 @@
  * `npm run build`, second step: bundles the compiled CLI (dist/src/cli/main.js and every command
  * module it imports lazily) into dist/cli/ with esbuild, which bin/harmony-hpke.js loads. One file
  * per lazily loaded part instead of a hundred modules, so start-up pays for few module
- * resolutions (docs/performance.md). The library (dist/src) is not bundled; gpt-tokenizer stays
+ * resolutions (docs/performance.md), plus dist/cli/render-worker.js (the router's render worker). The library (dist/src) is not bundled; gpt-tokenizer stays
  * external (its ranks are required at run time, on first use). Also writes dist/ranks/, the rank
  * table in V8's serialization format that the CLI reads instead (src/ranks-cache.ts).
  *
@@ -20,7 +20,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = join(root, 'dist', 'cli');
 const result = await build({
   absWorkingDir: root,
-  entryPoints: ['dist/src/cli/main.js'],
+  // The router's render worker is a second entry: worker_threads loads it by file, beside the chunks.
+  entryPoints: { main: 'dist/src/cli/main.js', 'render-worker': 'dist/src/router/render-worker.js' },
   outdir,
   write: false,
   bundle: true,
@@ -29,6 +30,9 @@ const result = await build({
   platform: 'node',
   target: 'node20',
   external: ['gpt-tokenizer', 'gpt-tokenizer/*'],
+  // jsonc-parser's main build is UMD, whose factory requires its parts at run time (esbuild cannot
+  // follow that); its ESM build bundles cleanly.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   // CommonJS dependencies (commander) require Node's built-ins.
   banner: {
     js: "import { createRequire as __harmonyHpkeCreateRequire } from 'node:module';\nconst require = __harmonyHpkeCreateRequire(import.meta.url);",

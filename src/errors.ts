@@ -18,7 +18,8 @@ export type ErrorFamily =
   | 'harmony'
   | 'check'
   | 'incomplete'
-  | 'output';
+  | 'output'
+  | 'auth';
 
 export class HarmonyHpkeError extends Error {
   readonly code: string;
@@ -70,6 +71,13 @@ export class RouterRefusedError extends HarmonyHpkeError {
     super('refused', code, message, options);
     this.status = details.status;
     this.problemType = details.problemType;
+  }
+}
+
+/** The router wants an API token, or refused the one given (HTTP 401; exit 14). */
+export class AuthError extends HarmonyHpkeError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super('auth', code, message, options);
   }
 }
 

@@ -16,6 +16,7 @@ export const ExitCode = {
   Incomplete: 11,
   Output: 12,
   ToolCall: 13,
+  Unauthorized: 14,
   Interrupted: 130,
   Terminated: 143,
 } as const;
@@ -35,6 +36,7 @@ const FAMILY_EXIT: Record<ErrorFamily, ExitCodeValue> = {
   check: ExitCode.CheckFailed,
   incomplete: ExitCode.Incomplete,
   output: ExitCode.Output,
+  auth: ExitCode.Unauthorized,
 };
 
 export function exitCodeForFamily(family: ErrorFamily): ExitCodeValue {
@@ -56,6 +58,7 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{ code: ExitCodeValue; meaning: stri
   { code: ExitCode.Incomplete, meaning: 'the answer did not finish: the router cancelled it (finish cancelled, or no finish)' },
   { code: ExitCode.Output, meaning: 'stdout could not be written (disk full, /dev/full, a closed descriptor)' },
   { code: ExitCode.ToolCall, meaning: 'the answer is a tool call (ask/decode without --tool-exec, or --max-tool-calls reached)' },
+  { code: ExitCode.Unauthorized, meaning: 'the router wants an API token or refused the one given (HTTP 401): set --api-token, HARMONY_HPKE_API_TOKEN or profile api_token' },
   { code: ExitCode.Interrupted, meaning: 'interrupted (Ctrl-C); what was printed is kept' },
   { code: ExitCode.Terminated, meaning: 'terminated (SIGTERM); what was printed is kept' },
 ];

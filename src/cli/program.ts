@@ -78,6 +78,7 @@ export interface RouterFlagOptions {
   readonly router?: string;
   readonly keys?: string;
   readonly keyPin?: string;
+  readonly apiToken?: string;
 }
 
 export interface ConversationOptions {
@@ -127,7 +128,8 @@ function addRouterOptions(command: Command): Command {
   return command
     .option('--router <url>', 'router base URL (env HARMONY_HPKE_ROUTER)')
     .option('--keys <file>', "the router's key config (application/ohttp-keys file); works offline")
-    .option('--key-pin <pin>', "pin the router's public key: sha256:<hex> (env HARMONY_HPKE_KEY_PIN)");
+    .option('--key-pin <pin>', "pin the router's public key: sha256:<hex> (env HARMONY_HPKE_KEY_PIN)")
+    .option('--api-token <token>', 'API token, sent inside the sealed request (prefer env HARMONY_HPKE_API_TOKEN: argv is visible to other users)');
 }
 
 function addConversationOptions(command: Command): Command {
@@ -283,6 +285,7 @@ export function buildProgram(ctx: CliContext, version: string): Command {
       .option('--router <url>', 'router base URL')
       .option('--keys <file>', "the router's key config file")
       .option('--key-pin <pin>', "pin the router's public key: sha256:<hex>")
+      .option('--api-token <token>', 'API token, sent inside the sealed request (prefer env HARMONY_HPKE_API_TOKEN)')
       .option('--prompt <text>', 'canary prompt (repeatable)', collect)
       .option('--expect <regex>', 'regular expression the final answer must match')
       .option('--tools <file>', 'function tools for the canary prompts (repeatable; see ask --tools)', collect)
@@ -337,6 +340,17 @@ export function buildProgram(ctx: CliContext, version: string): Command {
       const { run } = await import('../commands/help.js');
       ctx.exitCode = await run(ctx, name === undefined ? 'keys' : `keys ${name}`, program);
     });
+  const apiToken = keys.command('api-token').description("the router's client API tokens");
+  apiToken
+    .command('create')
+    .description('make a new API token: print it once, append its hash to the token file (mode 0600)')
+    .requiredOption('--name <name>', 'name for logs and metrics (letters, digits, . _ -)')
+    .option('--file <file>', 'API token file (env HARMONY_HPKE_API_KEYS; default api-tokens.jsonl)')
+    .option('--max-streams <n>', 'limit: concurrent streams per router process', positiveInt)
+    .option('--requests-per-minute <n>', 'limit: requests per minute per router process', positiveInt)
+    .option('--max-tokens <n>', 'limit: largest max_tokens per request', positiveInt)
+    .option('--json', 'print {"name","token","file"}')
+    .action(action(() => import('../commands/keys-api-token.js')));
 
   const config = program.command('config').description('show the resolved settings and where each came from').helpCommand(false);
   addRouterOptions(
@@ -392,12 +406,38 @@ export function buildProgram(ctx: CliContext, version: string): Command {
     .option('--upstream-timeout <duration>', 'upstream first-byte and idle timeout', duration)
     .option('--max-request-bytes <n>', 'largest request body accepted', positiveInt)
     .option('--max-streams <n>', 'concurrent streams before answering 503', positiveInt)
+    .option('--max-connections <n>', 'open connections (default: 3/4 of the open-file limit, at most 16384)', positiveInt)
+    .option('--max-uploads <n>', 'request bodies read at once; when full the slowest is cut (default 128)', positiveInt)
+    .option('--min-upload-rate <bytes/s>', 'slowest upload accepted after its first second (default 65536)', positiveInt)
+    .option('--body-timeout <duration>', 'longest time to receive a whole request body (default 30s)', duration)
+    .option('--write-timeout <duration>', 'longest wait for a client to read before its stream is cut (default 30s)', duration)
+    .option('--close-timeout <duration>', 'on SIGTERM, longest wait for open streams before sockets are cut (default 10s)', duration)
+    .option('--replay-cache-size <n>', 'replay store capacity; full means 503, never forgetting (default 500000)', positiveInt)
+    .option('--render-workers <n>', 'worker threads that render and tokenize prompts (0: on the event loop; default 2)', nonNegativeInt)
+    .option('--render-timeout <duration>', 'longest render of one conversation before its stream fails (default 5s)', duration)
+    .option('--max-prompt-tokens <n>', 'largest rendered prompt in tokens (default 131072)', positiveInt)
     .option('--heartbeat <duration>', 'idle heartbeat interval', duration)
     .option('--ready-file <file>', 'write {"url","fingerprint"} here once listening')
     .addOption(new Option('--log-format <format>', 'request log format').choices(['text', 'json']).default('text'))
     .option('--json', 'print the ready line as JSON')
     .option('--test-faults', 'honour the X-Harmony-Hpke-Test-Fault request header (tests only)')
     .option('--fault <mode>', 'inject a fault in every stream (tests only): malformed-header, stall, disconnect:N, error:N')
+    .option('--api-keys <file>', 'API token file (hashes, mode 0600; env HARMONY_HPKE_API_KEYS): clients must send a listed token')
+    .option('--replay-store <url>', 'shared replay store redis://HOST:PORT[/DB] (env HARMONY_HPKE_REPLAY_STORE; default in memory)')
+    .option('--replay-store-timeout <duration>', 'bound on each replay store call (default 200ms)', duration)
+    .option('--metrics-port <port>', 'serve Prometheus metrics at GET /metrics on this port (0: a free one)', nonNegativeInt)
+    .option('--metrics-host <host>', 'address of the metrics listener (default 127.0.0.1)')
+    .option('--router-config <file>', 'router config file (JSON): Harmony and fleet settings')
+    .addOption(
+      new Option('--reasoning-effort <level>', 'reasoning effort for requests that set none (env HARMONY_REASONING_EFFORT)').choices([
+        'low',
+        'medium',
+        'high',
+      ]),
+    )
+    .option('--include-analysis <bool>', 'false: withhold the analysis channel from the stream (env HARMONY_INCLUDE_ANALYSIS)')
+    .option('--harmony <on|off>', 'off: do not render Harmony; forward to a chat-completions upstream (env HARMONY_ENABLED)')
+    .addOption(new Option('--upstream-api <api>', 'upstream API: completions (token ids) or chat').choices(['completions', 'chat']))
     .action(action(() => import('../commands/serve.js')));
 
   program

@@ -11,7 +11,7 @@ import { pythonRepr, safeJson } from './safe-text.js';
 import type { ShownChannel } from './program.js';
 import type { Session } from '../hpke/index.js';
 import { recordResponseNonce } from '../client/session-store.js';
-import { toolCallLine, toolCallOf, toolCallRecord, type ToolCall } from './tool-call.js';
+import { checkRecipients, toolCallLine, toolCallOf, toolCallRecord, type ToolCall } from './tool-call.js';
 
 const GPT_OSS_CHANNELS = ['analysis', 'commentary', 'final'] as const;
 
@@ -318,6 +318,10 @@ export async function viewStream(
         case 'start':
           rid = message.rid;
           model = message.model;
+          if (message['analysis'] === 'withheld') {
+            stdout.flush();
+            terminal.info('the router withholds the analysis channel (reasoning stays on the router); the answer is verified as sent');
+          }
           break;
         case 'tokens': {
           if (mode === 'json') {
@@ -364,6 +368,7 @@ export async function viewStream(
       if (pendingNewline) writeErr('\n');
       if (printedFinal && !finalEndsWithNewline) writeOut('\n');
     }
+    if (options.strict) checkRecipients(parser.messages);
     toolCall = toolCallOf(parser.messages);
     if (toolCall && mode === 'json') jsonLine(toolCallRecord(toolCall));
     else if (toolCall && mode === 'text') writeErr(`${toolCallLine(toolCall)}\n`);

@@ -2,8 +2,8 @@
  * A verified answer that is a tool call: which message it is, its NDJSON `tool_call` event, the
  * line shown on stderr, and the exit code (13) that tells scripts "the answer is a tool call".
  */
-import { sanitizeText } from '../hpke/index.js';
-import type { Message } from '../harmony/index.js';
+import { oneLineText } from './safe-text.js';
+import { HarmonyParseError, type Message } from '../harmony/index.js';
 import { ExitCode } from './exit-codes.js';
 
 export interface ToolCall {
@@ -28,6 +28,9 @@ function textOf(message: Message): string {
   return message.content.map((part) => ('text' in part && typeof part.text === 'string' ? part.text : '')).join('');
 }
 
+/** What a tool's address looks like (`functions.get_weather`, `functions.web-browsing`, `python`). */
+const TOOL_RECIPIENT = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
+
 /** Recipients that are people, not tools. */
 const NOT_TOOLS = new Set(['all', 'user', 'assistant']);
 
@@ -45,7 +48,7 @@ export function toolCallOf(messages: readonly Message[]): ToolCall | undefined {
   const message = messages[messages.length - 1];
   if (!message || message.author.role !== 'assistant') return undefined;
   const recipient = message.recipient;
-  if (recipient === undefined || recipient === '' || NOT_TOOLS.has(recipient)) return undefined;
+  if (recipient === undefined || !TOOL_RECIPIENT.test(recipient) || NOT_TOOLS.has(recipient)) return undefined;
   const dot = recipient.indexOf('.');
   const namespace = dot > 0 ? recipient.slice(0, dot) : recipient;
   const name = dot > 0 ? recipient.slice(dot + 1) : recipient;
@@ -70,6 +73,20 @@ export function toolCallOf(messages: readonly Message[]): ToolCall | undefined {
   };
 }
 
+/**
+ * --strict: a message to a recipient that cannot be a tool's or person's name (the reference reads
+ * `to=functions.f<|channel|>commentary?` as one recipient) is malformed Harmony, not a silent
+ * non-answer.
+ */
+export function checkRecipients(messages: readonly Message[]): void {
+  for (const message of messages) {
+    const recipient = message.recipient;
+    if (message.author.role === 'assistant' && recipient !== undefined && !TOOL_RECIPIENT.test(recipient)) {
+      throw new HarmonyParseError('HARMONY_MALFORMED_HEADER', `a message addressed to a recipient that is not a name (${recipient.length} characters)`);
+    }
+  }
+}
+
 /** The NDJSON `tool_call` event (before `done`). */
 export function toolCallRecord(call: ToolCall): Record<string, unknown> {
   return {
@@ -83,10 +100,14 @@ export function toolCallRecord(call: ToolCall): Record<string, unknown> {
   };
 }
 
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 /** `tool call: functions.get_weather {"location":"Paris"}`: model output, so sanitized and capped. */
 export function toolCallLine(call: ToolCall): string {
   const args = call.arguments !== undefined ? JSON.stringify(call.arguments) : call.raw;
-  return `tool call: ${sanitizeText(call.recipient, 120)} ${sanitizeText(args, 2000)}`;
+  return `tool call: ${oneLineText(clip(call.recipient, 120))} ${oneLineText(clip(args, 2000))}`;
 }
 
 /** Exit code of a verified answer: 13 when it is a tool call nobody handled, else 0. */

@@ -2,12 +2,13 @@
  * Settings resolution: flags > env (HARMONY_HPKE_*) > config file profile > defaults.
  * The config file is `$XDG_CONFIG_HOME/harmony-hpke/config.json`:
  *   {"default_profile": "prod", "profiles": {"prod": {"router": "...", "key_pin": "sha256:...",
- *    "keys": "file", "model": "gpt-oss-120b", "max_tokens": 1024, "reasoning_effort": "medium"}}}
+ *    "keys": "file", "model": "gpt-oss-120b", "max_tokens": 1024, "reasoning_effort": "medium",
+ *    "api_token": "hhpke_..."}}}   (a file with an api_token must be mode 0600)
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve, resolve as resolvePath } from 'node:path';
-import { UsageError } from '../errors.js';
+import { KeyError, UsageError } from '../errors.js';
 import type { Env } from '../cli/output.js';
 import { parseUrl } from './http.js';
 import { configFile } from './paths.js';
@@ -21,6 +22,8 @@ export interface Profile {
   readonly reasoning_effort?: 'low' | 'medium' | 'high';
   /** Tools files (a path or a list; relative paths are relative to the config file). */
   readonly tools?: readonly string[];
+  /** A secret: a config file holding one must not be readable by group or others. */
+  readonly api_token?: string;
 }
 
 export interface ConfigFile {
@@ -31,7 +34,7 @@ export interface ConfigFile {
 export const DEFAULT_MODEL = 'gpt-oss-20b';
 export const DEFAULT_MAX_TOKENS = 1024;
 
-const PROFILE_KEYS = new Set(['router', 'key_pin', 'keys', 'model', 'max_tokens', 'reasoning_effort', 'tools']);
+const PROFILE_KEYS = new Set(['router', 'key_pin', 'keys', 'model', 'max_tokens', 'reasoning_effort', 'tools', 'api_token']);
 
 function profileTools(field: unknown, file: string): string[] | undefined {
   const list = typeof field === 'string' ? [field] : field;
@@ -95,6 +98,16 @@ export async function loadConfigFile(env: Env, explicitPath?: string): Promise<C
   if (defaultProfile !== undefined && (typeof defaultProfile !== 'string' || !(defaultProfile in profiles))) {
     throw new UsageError('CONFIG_INVALID', `config file ${path}: default_profile names no profile`);
   }
+  if (Object.values(profiles).some((profile) => profile.api_token !== undefined)) {
+    // Like a key file: a secret in a file others can read is refused, not used.
+    const mode = (await stat(path)).mode;
+    if ((mode & 0o077) !== 0) {
+      throw new KeyError(
+        'CONFIG_PERMISSIONS',
+        `config file ${path} holds an api_token and is readable by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 on it`,
+      );
+    }
+  }
   return { profiles, ...(defaultProfile !== undefined ? { default_profile: defaultProfile as string } : {}) };
 }
 
@@ -110,6 +123,7 @@ export interface RouterFlags {
   readonly model?: string;
   readonly maxTokens?: number;
   readonly reasoningEffort?: 'low' | 'medium' | 'high';
+  readonly apiToken?: string;
 }
 
 export interface RouterSettings {
@@ -127,6 +141,8 @@ export interface RouterSettings {
   readonly keyPinSource: string | undefined;
   /** The profile's tools files (absolute paths). */
   readonly toolsFiles: readonly string[];
+  /** --api-token > HARMONY_HPKE_API_TOKEN > profile api_token; travels inside the sealed request. */
+  readonly apiToken: string | undefined;
   /** Where each setting came from ('--router', 'HARMONY_HPKE_ROUTER', 'config file F, profile P', 'default'). */
   readonly sources: Readonly<Record<'router' | 'keys' | 'key_pin' | 'model' | 'max_tokens' | 'reasoning_effort' | 'profile', string | undefined>>;
 }
@@ -194,6 +210,7 @@ export async function resolveRouterSettings(flags: RouterFlags & GlobalFlags, en
     reasoningEffortExplicit: (flags.reasoningEffort ?? envEffort ?? profile.reasoning_effort) !== undefined,
     profile: profileName,
     toolsFiles: profile.tools ?? [],
+    apiToken: pick(flags.apiToken, env['HARMONY_HPKE_API_TOKEN'], profile.api_token),
   };
 }
 

@@ -4,7 +4,7 @@
  * typed errors.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { IntegrityError, KeyError, NetworkError, RouterRefusedError, UsageError } from '../errors.js';
+import { AuthError, IntegrityError, KeyError, NetworkError, RouterRefusedError, UsageError } from '../errors.js';
 import { OHTTP_KEY_PROBLEM_TYPE, REPLAY_PROBLEM_TYPE } from '../hpke/http-names.js';
 
 export interface Timeouts {
@@ -240,6 +240,12 @@ export function refusalError(status: number, problem: Problem | undefined): Erro
   }
   if (problem?.type === REPLAY_PROBLEM_TYPE) {
     return new IntegrityError('REPLAY_REFUSED', `the router refused the request as a replay (${what})`);
+  }
+  if (status === 401) {
+    return new AuthError(
+      'API_TOKEN_REFUSED',
+      'the router requires a valid API token (HTTP 401): set --api-token, HARMONY_HPKE_API_TOKEN or api_token in the profile',
+    );
   }
   return new RouterRefusedError(
     status === 429 || status === 503 ? 'ROUTER_BUSY' : 'ROUTER_REFUSED',

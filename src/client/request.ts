@@ -93,7 +93,14 @@ export interface PayloadSettings {
   readonly model: string;
   readonly maxTokens: number;
   readonly reasoningEffort: 'low' | 'medium' | 'high';
+  /**
+   * False when no flag, env or profile chose the effort: then params carry none and the router's
+   * default (`serve --reasoning-effort`, else medium) applies.
+   */
+  readonly reasoningEffortExplicit?: boolean | undefined;
   readonly temperature?: number | undefined;
+  /** Sent inside the sealed payload only; never in a header, argv of a child, log or session file. */
+  readonly apiToken?: string | undefined;
 }
 
 export function buildPayload(conversation: Conversation, settings: PayloadSettings, nowMs = Date.now()): RequestPayload {
@@ -106,8 +113,9 @@ export function buildPayload(conversation: Conversation, settings: PayloadSettin
     params: {
       max_tokens: settings.maxTokens,
       ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
-      reasoning_effort: settings.reasoningEffort,
+      ...(settings.reasoningEffortExplicit === false ? {} : { reasoning_effort: settings.reasoningEffort }),
     },
+    ...(settings.apiToken !== undefined ? { api_token: settings.apiToken } : {}),
   };
 }
 

@@ -241,3 +241,17 @@ export async function conversationWithTools(
     reasoningEffort: settings.reasoningEffort,
   });
 }
+
+/**
+ * The conversation to sample from after a tool call, as openai/harmony's guide requires: the
+ * analysis since the previous final answer (this turn's reasoning before the call) is kept; the
+ * analysis of turns that already ended in a final answer is dropped. (The renderer's own
+ * auto_drop_analysis does nothing here: the last assistant message is a call, not a final answer.)
+ */
+export function messagesAfterToolCall(messages: readonly Message[]): Message[] {
+  let lastFinal = -1;
+  messages.forEach((message, index) => {
+    if (message.author.role === Role.Assistant && message.channel === 'final') lastFinal = index;
+  });
+  return messages.filter((message, index) => !(index < lastFinal && message.author.role === Role.Assistant && message.channel === 'analysis'));
+}

@@ -19,7 +19,7 @@ import type { ConversationOptions, DisplayOptions, GlobalOptions, RouterFlagOpti
 import { timeoutsFrom, type ToolOptions } from '../cli/program.js';
 import { answerExitCode } from '../cli/tool-call.js';
 import { runToolCommand } from '../cli/tool-exec.js';
-import { conversationWithTools } from '../client/tools.js';
+import { conversationWithTools, messagesAfterToolCall } from '../client/tools.js';
 
 export interface AskOptions extends GlobalOptions, RouterFlagOptions, ConversationOptions, TimeoutOptions, DisplayOptions, ToolOptions {
   readonly toolExec?: string;
@@ -78,7 +78,13 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
   try {
     for (;;) {
       // Each round trip is its own sealed request (fresh rid and iat) and verified stream.
-      const payload = buildPayload(Conversation.fromMessages(messages), { ...settings, temperature: options.temperature });
+      const sent = toolCalls > 0 ? messagesAfterToolCall(messages) : messages;
+      // The embedded router wants no token: a configured one stays out of that request.
+      const payload = buildPayload(Conversation.fromMessages(sent), {
+        ...settings,
+        apiToken: embedded ? undefined : settings.apiToken,
+        temperature: options.temperature,
+      });
       const result = await exchange({
         router,
         keysFile: embedded ? undefined : settings.keysFile,

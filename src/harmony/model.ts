@@ -9,6 +9,7 @@
  * reference renderer (Rust serde) reads the JSON the Python bindings hand it.
  */
 import { HarmonyErrorCode, UsageError } from './errors.js';
+import { DUPLICATE_KEYS, parseJsonChecked, parseJsonLossless } from './json.js';
 import { pythonJsonDumps, type JsonObject, type JsonValue } from './python-json.js';
 
 export type { JsonObject, JsonValue };
@@ -55,8 +56,16 @@ function optionalString(raw: Record<string, unknown>, key: string, where: string
 
 function requiredString(raw: Record<string, unknown>, key: string, where: string): string {
   const value = raw[key];
+  if (value === undefined) throw invalid(`missing field \`${key}\` in ${where}`);
   if (typeof value !== 'string') throw invalid(`${where}.${key} must be a string`);
   return value;
+}
+
+/** serde's derived structs refuse a field given twice (known only for JSON parsed by fromJson). */
+function refuseDuplicates(raw: Record<string, unknown>, fields: readonly string[], where: string): void {
+  const duplicates = (raw as { [DUPLICATE_KEYS]?: Set<string> })[DUPLICATE_KEYS];
+  if (duplicates === undefined) return;
+  for (const field of fields) if (duplicates.has(field)) throw invalid(`duplicate field \`${field}\` in ${where}`);
 }
 
 export class Author {
@@ -114,8 +123,9 @@ export class ToolDescription {
 
   static fromDict(raw: unknown): ToolDescription {
     if (!isObject(raw)) throw invalid('a tool must be an object');
+    refuseDuplicates(raw, ['name', 'description', 'parameters'], 'tool');
+    // Any JSON value (serde_json::Value); null is none.
     const parameters = raw['parameters'];
-    if (parameters !== undefined && parameters !== null && !isObject(parameters)) throw invalid('tool.parameters must be an object');
     return new ToolDescription(
       requiredString(raw, 'name', 'tool'),
       requiredString(raw, 'description', 'tool'),
@@ -143,11 +153,15 @@ export class ChannelConfig {
 
   static fromDict(raw: unknown): ChannelConfig {
     if (!isObject(raw)) throw invalid('channel_config must be an object');
+    refuseDuplicates(raw, ['valid_channels', 'channel_required'], 'channel_config');
+    // Both fields are required, as in the reference (no serde defaults).
     const channels = raw['valid_channels'];
+    if (channels === undefined) throw invalid('missing field `valid_channels` in channel_config');
     if (!Array.isArray(channels) || !channels.every((c) => typeof c === 'string')) {
       throw invalid('channel_config.valid_channels must be a list of strings');
     }
-    const required = raw['channel_required'] ?? false;
+    const required = raw['channel_required'];
+    if (required === undefined) throw invalid('missing field `channel_required` in channel_config');
     if (typeof required !== 'boolean') throw invalid('channel_config.channel_required must be a boolean');
     return new ChannelConfig(channels as string[], required);
   }
@@ -217,7 +231,9 @@ export class ToolNamespaceConfig {
 
   static fromDict(raw: unknown): ToolNamespaceConfig {
     if (!isObject(raw)) throw invalid('a tool namespace must be an object');
+    refuseDuplicates(raw, ['name', 'description', 'tools'], 'namespace');
     const tools = raw['tools'];
+    if (tools === undefined) throw invalid('missing field `tools` in namespace');
     if (!Array.isArray(tools)) throw invalid('tool namespace .tools must be a list');
     return new ToolNamespaceConfig(
       requiredString(raw, 'name', 'namespace'),
@@ -252,10 +268,8 @@ function withNamespace(tools: ToolNamespaces | undefined, ns: ToolNamespaceConfi
 
 function parseEffort(value: unknown): ReasoningEffort | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') {
-    const found = Object.values(ReasoningEffort).find((effort) => effort.toLowerCase() === value.toLowerCase());
-    if (found) return found;
-  }
+  // Exactly as spelled: serde's variant names, no case folding ("HIGH", "low" are refused).
+  if (typeof value === 'string' && (Object.values(ReasoningEffort) as string[]).includes(value)) return value as ReasoningEffort;
   throw invalid(`reasoning_effort must be "Low", "Medium" or "High", got ${JSON.stringify(value)}`);
 }
 
@@ -330,6 +344,11 @@ export class SystemContent {
 
   static fromDict(raw: unknown): SystemContent {
     if (!isObject(raw)) throw invalid('system content must be an object');
+    refuseDuplicates(
+      raw,
+      ['type', 'model_identity', 'reasoning_effort', 'tools', 'conversation_start_date', 'knowledge_cutoff', 'channel_config'],
+      'system_content',
+    );
     const sys = new SystemContent();
     sys.modelIdentity = optionalString(raw, 'model_identity', 'system_content');
     sys.reasoningEffort = parseEffort(raw['reasoning_effort']);
@@ -376,6 +395,7 @@ export class DeveloperContent {
 
   static fromDict(raw: unknown): DeveloperContent {
     if (!isObject(raw)) throw invalid('developer content must be an object');
+    refuseDuplicates(raw, ['type', 'instructions', 'tools'], 'developer_content');
     const dev = new DeveloperContent();
     dev.instructions = optionalString(raw, 'instructions', 'developer_content');
     dev.tools = toolsFromDict(raw['tools'], 'developer_content');
@@ -390,10 +410,12 @@ function toContent(content: string | Content): Content {
 }
 
 function contentFromDict(raw: unknown): Content {
-  if (typeof raw === 'string') return new TextContent(raw);
-  if (!isObject(raw)) throw invalid('a content item must be an object');
+  // A bare string inside the content list is refused, as by the reference (a whole content given
+  // as one string is fine: Message.fromDict).
+  if (!isObject(raw)) throw invalid('a content item must be an object with a "type" (text, system_content or developer_content)');
   switch (raw['type']) {
     case 'text':
+      refuseDuplicates(raw, ['type', 'text'], 'text content');
       return new TextContent(requiredString(raw, 'text', 'text content'));
     case 'system_content':
       return SystemContent.fromDict(raw);
@@ -470,10 +492,14 @@ export class Message {
   static fromDict(raw: unknown): Message {
     if (raw instanceof Message) return raw;
     if (!isObject(raw)) throw invalid('a message must be an object');
-    const author = isObject(raw['author']) ? raw['author'] : raw;
-    const role = parseRole(author['role']);
-    const name = optionalString(author, 'name', 'message');
+    refuseDuplicates(raw, ['role', 'name', 'recipient', 'content', 'channel', 'content_type'], 'message');
+    // The author is flattened into the message (role and name beside content), as the reference
+    // reads it: a message without a role is refused.
+    if (raw['role'] === undefined) throw invalid('missing field `role` in message');
+    const role = parseRole(raw['role']);
+    const name = optionalString(raw, 'name', 'message');
     const rawContent = raw['content'];
+    if (rawContent === undefined) throw invalid('missing field `content` in message');
     let content: Content[];
     if (typeof rawContent === 'string') content = [new TextContent(rawContent)];
     else if (Array.isArray(rawContent)) content = rawContent.map(contentFromDict);
@@ -490,12 +516,46 @@ export class Message {
   }
 }
 
-function parseJson(json: string): unknown {
-  try {
-    return JSON.parse(json) as unknown;
-  } catch (error) {
-    throw new UsageError(HarmonyErrorCode.InvalidJson, `invalid JSON: ${(error as Error).message}`, { cause: error });
+// Field names of the reference's structs (serde refuses one given twice in the same object).
+const STRUCT_FIELDS = [
+  'messages', 'role', 'name', 'content', 'channel', 'recipient', 'content_type', 'type', 'text', 'model_identity', 'reasoning_effort',
+  'conversation_start_date', 'knowledge_cutoff', 'channel_config', 'valid_channels', 'channel_required', 'tools', 'instructions',
+  'description', 'parameters',
+];
+const STRUCT_FIELD_SET: ReadonlySet<string> = new Set(STRUCT_FIELDS);
+const STRUCT_FIELD_KEY = new RegExp(`"(?:${STRUCT_FIELDS.join('|')})"\\s*:`, 'g');
+
+function countStructFields(value: unknown): number {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item !== 'object' || item === null) continue;
+    if (Array.isArray(item)) {
+      for (const child of item) stack.push(child);
+      continue;
+    }
+    for (const key of Object.keys(item)) {
+      if (STRUCT_FIELD_SET.has(key)) count += 1;
+      stack.push((item as Record<string, unknown>)[key]);
+    }
   }
+  return count;
+}
+
+/**
+ * JSON as the reference reads it (json.ts): depth limited; with tool parameters, numbers as
+ * written and member order kept; a struct field given twice refused. The lossless parse costs
+ * about 2.5x JSON.parse, so a conversation without tool parameters takes it only when a struct
+ * field name appears as a key more often in the text than in JSON.parse's result (a repeat).
+ */
+function parseJson(json: string): unknown {
+  if (json.includes('"parameters"')) return parseJsonLossless(json);
+  const value = parseJsonChecked(json);
+  STRUCT_FIELD_KEY.lastIndex = 0;
+  let keysInText = 0;
+  while (STRUCT_FIELD_KEY.exec(json) !== null) keysInText += 1;
+  return keysInText === countStructFields(value) ? value : parseJsonLossless(json);
 }
 
 export class Conversation {
@@ -534,6 +594,7 @@ export class Conversation {
 
   static fromDict(raw: unknown): Conversation {
     if (!isObject(raw) || !Array.isArray(raw['messages'])) throw invalid('a conversation must be an object with a "messages" list');
+    refuseDuplicates(raw, ['messages'], 'conversation');
     return new Conversation(raw['messages'].map((message) => Message.fromDict(message)));
   }
 

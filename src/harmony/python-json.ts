@@ -6,6 +6,7 @@
  * JavaScript has one number type, so an integral float (Python `1.0`) is written as `1`; JSON
  * parsed in JavaScript has already lost that distinction.
  */
+import { JsonNumber, orderedKeys } from './json.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -48,19 +49,32 @@ function dumpNumber(value: number): string {
   return pythonFloat(value);
 }
 
+/** A number parsed from JSON text as Python's json.loads reads it: an int, or a float (repr). */
+function dumpJsonNumber(text: string): string {
+  if (/^-?(?:0|[1-9][0-9]*)$/.test(text)) return BigInt(text).toString();
+  const value = Number(text);
+  if (Object.is(value, -0)) return '-0.0';
+  const repr = pythonFloat(value);
+  return Number.isFinite(value) && Number.isInteger(value) && !/[e.]/.test(repr) ? `${repr}.0` : repr;
+}
+
 /** Serialises like Python's `json.dumps(value)`; undefined object members are skipped. */
 export function pythonJsonDumps(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (value === true) return 'true';
   if (value === false) return 'false';
   if (typeof value === 'number') return dumpNumber(value);
+  if (value instanceof JsonNumber) return dumpJsonNumber(value.text);
   if (typeof value === 'string') return escapeString(value);
   if (Array.isArray(value)) return `[${value.map((item) => pythonJsonDumps(item)).join(', ')}]`;
   if (value instanceof Map) {
     return `{${[...value.entries()].map(([key, item]) => `${escapeString(String(key))}: ${pythonJsonDumps(item)}`).join(', ')}}`;
   }
   if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined);
+    const object = value as Record<string, unknown>;
+    const entries = orderedKeys(object)
+      .map((key): [string, unknown] => [key, object[key]])
+      .filter(([, item]) => item !== undefined);
     return `{${entries.map(([key, item]) => `${escapeString(key)}: ${pythonJsonDumps(item)}`).join(', ')}}`;
   }
   throw new TypeError(`cannot serialise a ${typeof value} as JSON`);

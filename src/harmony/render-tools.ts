@@ -4,13 +4,14 @@
  * `json_schema_to_typescript` in openai/harmony's src/encoding.rs: every quirk (where descriptions,
  * defaults and `?` go, how oneOf variants are indented) shows up in the prompt, so it is kept.
  */
+import { JsonNumber, orderedKeys, serdeJsonText } from './json.js';
 import type { JsonValue } from './python-json.js';
 import type { ToolNamespaceConfig, ToolNamespaces } from './model.js';
 
 type Schema = { [key: string]: JsonValue };
 
 function isSchema(value: JsonValue | undefined): value is Schema {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !((value as unknown) instanceof JsonNumber);
 }
 
 /** `schema.get(key)` of serde_json: only objects have members. */
@@ -37,9 +38,9 @@ function isNullable(schema: JsonValue | undefined): boolean {
   return get(schema, 'nullable') === true;
 }
 
-/** serde_json's Display: compact JSON. */
+/** serde_json's Display: compact JSON, numbers and member order as in the source (json.ts). */
 function jsonText(value: JsonValue): string {
-  return JSON.stringify(value);
+  return serdeJsonText(value);
 }
 
 /** Rust's `str::lines()`: split on \n, drop one \r before it, no trailing empty line. */
@@ -116,7 +117,8 @@ function objectToTypescript(schema: Schema, indent: string): string {
   const properties = get(schema, 'properties');
   if (isSchema(properties)) {
     const required = new Set((getArray(schema, 'required') ?? []).filter((r): r is string => typeof r === 'string'));
-    for (const [key, value] of Object.entries(properties)) {
+    for (const key of orderedKeys(properties)) {
+      const value = properties[key]!;
       const optional = required.has(key) ? '' : '?';
       const title = getString(value, 'title');
       if (title !== undefined) out += `${indent}// ${title}\n${indent}//\n`;

@@ -24,6 +24,21 @@
  *   (`<|channel|>` as an implicit `<|start|>assistant`); a stray `<|message|>` or `<|constrain|>`
  *   there is dropped.
  *
+ * - text right after `<|end|>` with no `<|start|>` (what llama.cpp passes on without its reasoning
+ *   parser): a role word (`assistant<|channel|>final...`) starts the header; other text starts an
+ *   assistant `final` message (whitespace or punctuation alone between messages is skipped);
+ * - junk or look-alike characters around a channel name (`<|channel|>––commentary`,
+ *   `commentary?`, `Ｆｉｎａｌ`): the name is normalised to the valid channel it recognisably is
+ *   (`validChannels`, else analysis/commentary/final); Unicode spaces in a header
+ *   (`<|channel|>\u2009final`, `commentary\u00a0to=functions.f`) are read as ASCII spaces;
+ * - a second `<|channel|>` in one header (`<|channel|>commentary to=assistant<|channel|>commentary?`):
+ *   the first is kept; a role written twice (`assistantassistant`): one role;
+ * - a message closed by the wrong stop token: a tool call closed by `<|end|>`/`<|return|>` is kept
+ *   as the call, `<|call|>` on a message to no tool and `<|return|>` on a non-final message are
+ *   noted (the messages are kept as they are, as the reference keeps them); a tool call cut off
+ *   before `<|call|>` is kept as the call; a header word that cannot be a recipient (`final 2?`,
+ *   which the reference reads as recipient `2?`) is dropped.
+ *
  * Strict mode keeps the reference's handling of those four tokens inside content (appended as
  * text, which silently merges the next message into this one) unless `strictContent` asks for
  * HARMONY_UNEXPECTED_TOKEN: rendered content never holds them.
@@ -31,7 +46,7 @@
 import { HarmonyErrorCode, HarmonyParseError } from './errors.js';
 import { parseHeaderFromString, recoverHeaderFromString, type ParsedHeader } from './header.js';
 import { Author, Message, Role, TextContent } from './model.js';
-import { SpecialToken, SpecialTokenText } from './registry.js';
+import { SpecialToken, SpecialTokenText, isSpecialTokenId } from './registry.js';
 import { decodeUtf8, encodeOrdinary, tokenBytes, tokenString } from './tokenizer.js';
 import { checkUtf8, utf8DecodeLossy, utf8DecodeValid } from './utf8.js';
 
@@ -88,6 +103,25 @@ export interface EncodingLike {
 
 const REPLACEMENT = '\uFFFD';
 
+/** What a channel name is normalised to when no validChannels are given: gpt-oss's three. */
+const DEFAULT_CHANNELS: ReadonlySet<string> = new Set(['analysis', 'commentary', 'final']);
+/** Recipients that are not tools. */
+const NOT_TOOLS: ReadonlySet<string> = new Set(['all', 'user', 'assistant']);
+const ROLE_WORDS: ReadonlySet<string> = new Set(Object.values(Role));
+/** What a recipient looks like: `functions.get_weather`, `functions.web-browsing`, `browser.search`, `python`, `assistant`. */
+const RECIPIENT_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
+/** A special token written as text (`<|start|>`) where a header word was expected. */
+const SPECIAL_TOKEN_TEXT = /<\|[a-z_]+\|>/;
+/** Spaces between `<|channel|>` and the name (Unicode ones are ASCII spaces by then). */
+const LEADING_CHANNEL_JUNK = /^[ \t\n\f\r\v]+/;
+/** Whitespace other than ASCII's (and zero-width spaces), as gpt-oss sometimes writes in headers. */
+const UNICODE_SPACES = /[\u0085\u00a0\u1680\u2000-\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff]/;
+const UNICODE_SPACES_ALL = new RegExp(UNICODE_SPACES.source, 'g');
+/** A later `<|channel|>` and its value (up to whitespace or the next special token). */
+const CHANNEL_MARKER_AND_VALUE = /<\|channel\|>[^\s<]*/g;
+/** `assistantassistant...`: a role word repeated at the start of a header. */
+const DOUBLED_ROLE = /^\s*(assistant|user|system|developer|tool)(?:\1)+(?![A-Za-z])/;
+
 function isStopToken(token: number): boolean {
   return token === SpecialToken.End || token === SpecialToken.Return || token === SpecialToken.Call;
 }
@@ -120,6 +154,17 @@ export class StreamableParser {
   #undecodedTokens: number[] = [];
   /** Bytes of an incomplete (or not yet reported invalid) UTF-8 sequence. */
   #pendingBytes: number[] = [];
+  /**
+   * Lenient mode's guess that a `<|start|>`/`<|channel|>` inside content began a new message. The
+   * reference keeps such tokens as content text; if the header that follows does not parse (or the
+   * message stops or the stream ends inside it), the guess is undone and every token since is
+   * content again, so lenient mode never fails where the reference's non-strict mode succeeds.
+   */
+  #speculation:
+    | { header: ParsedHeader; parts: string[]; undecoded: number[]; pending: number[]; tokens: number[]; recoveries: number }
+    | undefined;
+  /** Lenient mode: the header tokens before an inner `<|start|>` restarted the header (and it). */
+  #headerBeforeRestart: number[] | undefined;
   /** pendingChannel's memo for the header being read (by array identity). */
   #pendingChannel:
     | { header: number[]; scanned: number; channelAt: number; bytes: number[]; complete: boolean; name: string | undefined }
@@ -150,6 +195,8 @@ export class StreamableParser {
           if (token === SpecialToken.Channel) {
             this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: assumed <|start|>assistant`);
             this.#beginHeader(token);
+          } else if (!isSpecialTokenId(token) && this.#textWithoutStart(token, message)) {
+            return this;
           } else {
             this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: skipped`);
           }
@@ -158,10 +205,14 @@ export class StreamableParser {
         this.#beginHeader(token);
         return this;
       case StreamState.Header:
+        if (this.#speculation) return this.#speculativeHeaderToken(token);
         this.#processHeaderToken(token);
         return this;
       case StreamState.Content:
-        if (isStopToken(token)) this.#finishMessage();
+        if (isStopToken(token)) {
+          if (!this.strict) this.#checkStopToken(token);
+          this.#finishMessage();
+        }
         else if (HEADER_TOKENS.has(token) && (!this.strict || this.#strictContent)) this.#headerTokenInContent(token);
         else this.#processContentToken(token);
         return this;
@@ -175,17 +226,132 @@ export class StreamableParser {
     if (this.strict) throw new HarmonyParseError(HarmonyErrorCode.UnexpectedToken, message);
     this.#lastDelta = undefined;
     if (token === SpecialToken.Start || token === SpecialToken.Channel) {
+      const snapshot = {
+        header: this.#header!,
+        parts: [...this.#parts],
+        undecoded: [...this.#undecodedTokens],
+        pending: [...this.#pendingBytes],
+        tokens: [token],
+        recoveries: this.#recoveries.length,
+      };
       this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: the message ended there`);
       this.#finishMessage();
       this.#beginHeader(token);
+      this.#speculation = snapshot;
       return;
     }
     this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: dropped`);
   }
 
+  /**
+   * Lenient: an ordinary token where `<|start|>` was expected (text right after `<|end|>`). A role
+   * word starts a header as if `<|start|>` preceded it; whitespace is skipped (returns false);
+   * other text starts an assistant `final` message with this token as its first content.
+   */
+  #textWithoutStart(token: number, message: string): boolean {
+    const text = tokenString(token);
+    // Whitespace or punctuation alone between messages (vLLM saw `<|end|>.\n\n<|start|>`) is a stray token.
+    if (text === undefined || !/[\p{L}\p{N}]/u.test(text)) return false;
+    const word = text.trim();
+    if (ROLE_WORDS.has(word)) {
+      this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: a role with no <|start|> before it, assumed <|start|>`);
+      this.#state = StreamState.Header;
+      this.#nextRole = undefined;
+      this.#headerTokens = [token];
+      return true;
+    }
+    this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: text with no <|start|> after a message, taken as the assistant's final answer`);
+    this.#startContent({ author: new Author(Role.Assistant), recipient: undefined, channel: 'final', contentType: undefined });
+    this.#processContentToken(token);
+    return true;
+  }
+
+  /** Lenient: notes a message closed by a stop token that does not fit it (the message is kept). */
+  #checkStopToken(token: number): void {
+    const header = this.#header!;
+    const recipient = header.recipient;
+    const toTool = header.author.role === Role.Assistant && recipient !== undefined && !NOT_TOOLS.has(recipient);
+    const channel = header.channel ?? '(none)';
+    if (toTool && token !== SpecialToken.Call) {
+      const name = token === SpecialToken.End ? SpecialTokenText.End : SpecialTokenText.Return;
+      this.#recover(HarmonyErrorCode.UnexpectedToken, `a tool call closed by ${name} instead of <|call|>: kept as the call`);
+    } else if (!toTool && token === SpecialToken.Call) {
+      this.#recover(HarmonyErrorCode.UnexpectedToken, `<|call|> closed a message on channel ${channel.slice(0, 40)} addressed to no tool`);
+    } else if (!toTool && token === SpecialToken.Return && header.author.role === Role.Assistant && header.channel !== undefined && header.channel !== 'final') {
+      this.#recover(HarmonyErrorCode.UnexpectedToken, `<|return|> closed a message on channel ${channel.slice(0, 40)}, not final`);
+    }
+  }
+
+  /**
+   * Lenient fixes to a header's text before it is parsed: junk between `<|channel|>` and the name,
+   * a second `<|channel|>`, a role written twice.
+   */
+  #lenientHeaderText(text: string, role: Role | undefined): string {
+    let out = text;
+    if (UNICODE_SPACES.test(out)) {
+      // The reference splits words on ASCII whitespace only: `to=functions.f` after U+00A0 would
+      // be glued to the role.
+      out = out.replace(UNICODE_SPACES_ALL, ' ');
+      this.#recover(HarmonyErrorCode.MalformedHeader, 'Unicode space characters in a message header: read as spaces');
+    }
+    const marker = SpecialTokenText.Channel;
+    const first = out.indexOf(marker);
+    if (first >= 0) {
+      const second = out.indexOf(marker, first + marker.length);
+      if (second >= 0) {
+        // Keep the first channel; drop every later marker with its value.
+        const rest = out.slice(second).replace(CHANNEL_MARKER_AND_VALUE, ' ');
+        out = out.slice(0, second) + rest;
+        this.#recover(HarmonyErrorCode.MalformedHeader, 'a second <|channel|> in a message header: the first channel is kept');
+      }
+      const after = out.slice(first + marker.length);
+      const junk = LEADING_CHANNEL_JUNK.exec(after);
+      if (junk && junk[0].length > 0 && junk[0].length < after.length) {
+        out = out.slice(0, first + marker.length) + after.slice(junk[0].length);
+        this.#recover(HarmonyErrorCode.MalformedHeader, `${junk[0].length} space characters before a channel name: dropped`);
+      }
+    }
+    if (role === undefined) {
+      const doubled = DOUBLED_ROLE.exec(out);
+      if (doubled) {
+        out = doubled[1]! + out.slice(doubled[0].length);
+        this.#recover(HarmonyErrorCode.UnknownRole, `the role '${doubled[1]}' written twice in a message header: read once`);
+      }
+    }
+    return out;
+  }
+
+  /** Lenient: a recipient that names nothing (`<|channel|>final 2?`: the reference reads `2?` as one) is dropped. */
+  #checkRecipient(header: ParsedHeader): ParsedHeader {
+    const recipient = header.recipient;
+    if (recipient === undefined || RECIPIENT_NAME.test(recipient)) return header;
+    // A tool call is never dropped for a special token's text glued to its name
+    // (`to=functions.get_weather<|start|>`): the name before it is the recipient.
+    const name = recipient.split(SPECIAL_TOKEN_TEXT)[0]!;
+    if (name !== recipient && RECIPIENT_NAME.test(name)) {
+      this.#recover(HarmonyErrorCode.MalformedHeader, 'special-token text glued to a recipient name: dropped, the name kept');
+      return { ...header, recipient: name };
+    }
+    this.#recover(HarmonyErrorCode.MalformedHeader, `a header word that names no recipient (${recipient.length} characters): dropped`);
+    return { ...header, recipient: undefined };
+  }
+
+  /** Lenient: a channel name that is recognisably a valid one (`––commentary`, `final?`, `Ｆｉｎａｌ`). */
+  #normaliseChannel(header: ParsedHeader): ParsedHeader {
+    const channel = header.channel;
+    const valid = this.#validChannels ?? DEFAULT_CHANNELS;
+    if (channel === undefined || valid.has(channel)) return header;
+    const letters = /^[^\p{L}]*(\p{L}+)/u.exec(channel.normalize('NFKC'));
+    const name = letters?.[1]?.toLowerCase();
+    if (name === undefined || !valid.has(name)) return header;
+    this.#recover(HarmonyErrorCode.UnknownChannel, `channel name '${channel.slice(0, 40)}' read as '${name}'`);
+    return { ...header, channel: name };
+  }
+
   /** Starts reading a header at `<|start|>`, or (lenient) at a bare `<|channel|>` as if after `<|start|>assistant`. */
   #beginHeader(token: number): void {
     this.#state = StreamState.Header;
+    this.#headerBeforeRestart = undefined;
     if (token === SpecialToken.Channel) {
       this.#nextRole = Role.Assistant;
       this.#headerTokens = [token];
@@ -206,11 +372,60 @@ export class StreamableParser {
       case StreamState.ExpectStart:
         return this;
       case StreamState.Header:
+        if (this.#speculation) {
+          this.#undoSpeculation('the stream ended');
+          this.#finishMessage();
+          return this;
+        }
         throw new HarmonyParseError(HarmonyErrorCode.UnexpectedEos, 'Unexpected EOS while waiting for message header to complete');
-      case StreamState.Content:
+      case StreamState.Content: {
+        const header = this.#header!;
+        if (!this.strict && header.author.role === Role.Assistant && header.recipient !== undefined && !NOT_TOOLS.has(header.recipient)) {
+          this.#recover(HarmonyErrorCode.UnexpectedEos, 'a tool call cut off before <|call|>: kept as the call');
+        }
         this.#finishMessage();
         return this;
+      }
     }
+  }
+
+  /** A header token while lenient mode guesses a new message began (see #speculation). */
+  #speculativeHeaderToken(token: number): this {
+    const speculation = this.#speculation!;
+    if (isStopToken(token)) {
+      this.#undoSpeculation('the message stopped');
+      this.#finishMessage();
+      return this;
+    }
+    speculation.tokens.push(token);
+    if (token !== SpecialToken.Message) {
+      this.#processHeaderToken(token);
+      return this;
+    }
+    try {
+      this.#processHeaderToken(token);
+      this.#speculation = undefined;
+    } catch (error) {
+      if (!(error instanceof HarmonyParseError)) throw error;
+      this.#undoSpeculation('the header did not parse');
+    }
+    return this;
+  }
+
+  /** Back to the message the guessed header ended: every token since is its content, as in the reference. */
+  #undoSpeculation(why: string): void {
+    const speculation = this.#speculation!;
+    this.#speculation = undefined;
+    this.#messages.pop();
+    this.#recoveries.length = speculation.recoveries;
+    this.#recover(HarmonyErrorCode.UnexpectedToken, `a formatting token inside a message's content: kept as content text (${why} before a header)`);
+    this.#headerTokens = [];
+    this.#nextRole = undefined;
+    this.#startContent(speculation.header);
+    this.#parts = speculation.parts;
+    this.#undecodedTokens = speculation.undecoded;
+    this.#pendingBytes = speculation.pending;
+    for (const token of speculation.tokens) this.#processContentToken(token);
   }
 
   #processHeaderToken(token: number): void {
@@ -219,7 +434,23 @@ export class StreamableParser {
       this.#headerTokens = [];
       // As in the reference: if the header is malformed, the parser is left expecting <|start|>.
       this.#state = StreamState.ExpectStart;
-      const header = this.#parseHeaderFromTokens(headerTokens, this.#nextRole);
+      const restarted = this.#headerBeforeRestart;
+      this.#headerBeforeRestart = undefined;
+      let header: ParsedHeader;
+      if (restarted === undefined) header = this.#parseHeaderFromTokens(headerTokens, this.#nextRole);
+      else {
+        // A header restarted at an inner <|start|> (lenient): if the restarted header does not
+        // parse, the whole header as the reference reads it (with the <|start|>) may.
+        const recoveries = this.#recoveries.length;
+        try {
+          header = this.#parseHeaderFromTokens(headerTokens, this.#nextRole);
+        } catch (error) {
+          if (!(error instanceof HarmonyParseError)) throw error;
+          this.#recoveries.length = recoveries;
+          this.#recover(HarmonyErrorCode.MalformedHeader, 'the restarted header did not parse: read whole, with the inner <|start|>');
+          header = this.#parseHeaderFromTokens([...restarted, ...headerTokens], this.#nextRole);
+        }
+      }
       this.#nextRole = undefined;
       this.#startContent(header);
       return;
@@ -231,6 +462,7 @@ export class StreamableParser {
         const { header, remaining } = parseHeaderFromString(decodeUtf8(this.#headerTokens), role, false);
         this.#messages.push(makeMessage(header, remaining ?? ''));
       }
+      this.#headerBeforeRestart = undefined;
       this.#headerTokens = [];
       this.#state = StreamState.ExpectStart;
       this.#nextRole = undefined;
@@ -238,6 +470,7 @@ export class StreamableParser {
     }
     if (!this.strict && token === SpecialToken.Start) {
       this.#recover(HarmonyErrorCode.MalformedHeader, 'a <|start|> inside a message header: the header starts again');
+      this.#headerBeforeRestart = [...(this.#headerBeforeRestart ?? []), ...this.#headerTokens, token];
       this.#headerTokens = [];
       return;
     }
@@ -259,6 +492,7 @@ export class StreamableParser {
       this.#recover(HarmonyErrorCode.MalformedHeader, 'a message header that is not UTF-8: decoded lossily');
       text = lossyHeaderText(tokens);
     }
+    if (!this.strict) text = this.#lenientHeaderText(text, role);
     let parsed: ReturnType<typeof parseHeaderFromString>;
     try {
       parsed = parseHeaderFromString(text, role, true);
@@ -278,6 +512,7 @@ export class StreamableParser {
       // The words themselves are the model's output: say how many were dropped, not what they were.
       this.#recover(HarmonyErrorCode.MalformedHeader, `unexpected words in a message header: ${recovered.dropped} dropped`);
     }
+    if (!this.strict) header = this.#checkRecipient(this.#normaliseChannel(header));
     if (this.#validChannels && header.channel !== undefined && !this.#validChannels.has(header.channel)) {
       const message = `unknown channel '${header.channel.slice(0, 40)}' (valid: ${[...this.#validChannels].join(', ')})`;
       if (this.strict) throw new HarmonyParseError(HarmonyErrorCode.UnknownChannel, message);

@@ -1,23 +1,28 @@
 /**
  * o200k_harmony tokenizer: o200k_base BPE ranks from gpt-tokenizer for ordinary text, special
- * tokens from our registry.
+ * tokens from our registry, and our own pre-tokenizer and byte-pair merge.
  *
- * Why not gpt-tokenizer's own o200k_harmony encode? In 4.0.0 it only recognises a special token at
- * the start of the text (its special-token regex is sticky), so `<|channel|>` or `<|message|>` in the
- * middle of a prompt come out as ordinary tokens. We split on specials ourselves and hand only the
- * text in between to gpt-tokenizer's BytePairEncodingCore.
+ * Why not gpt-tokenizer's encoder? In 4.0.0 its o200k_harmony encode only recognises a special
+ * token at the start of the text (its special-token regex is sticky); its BytePairEncodingCore
+ * turns token bytes into strings with a TextDecoder that drops a leading U+FEFF, so the 9 ranks
+ * whose bytes begin with EF BB BF (`"\ufeff"` is 5574) can never be produced; its merge is
+ * quadratic in the length of a piece (40k CJK characters without a space took 4.9 s); and its split
+ * regex uses Node's \p{...}, whose Unicode version follows the ICU of the running Node. So the
+ * package supplies only the rank table; the split pattern is the reference's with Unicode 16.0.0
+ * classes (src/harmony/unicode16.ts, the version of the reference's regex tables), and every rank
+ * is looked up by its bytes.
  *
  * Loading is lazy and synchronous: the ranks (a 2.4 MB generated module) are `require`d on the
  * first encode/decode, never at import. The CommonJS build is the only synchronous path on Node 20
- * (the ESM build can only be loaded with an async import()). Measured on this 2-core machine:
- * requiring the ranks ~80 ms plus ~45 ms to build gpt-tokenizer's lookup tables; the tables are
- * built only for encoding, so a decoder (the CLI's `decode`) pays for the ranks alone.
+ * (the ESM build can only be loaded with an async import()). The lookup tables are built only for
+ * encoding, so a decoder (the CLI's `decode`) pays for the ranks alone.
  */
 import { createRequire } from 'node:module';
-import type { BytePairEncodingCore } from 'gpt-tokenizer/BytePairEncodingCore';
 import { InternalError } from '../errors.js';
 import { HarmonyErrorCode, HarmonyParseError, UsageError } from './errors.js';
 import { BPE_RANK_COUNT, SpecialToken, SpecialTokenText, VOCAB_SIZE, allSpecialTokens, specialTokenId, specialTokenText } from './registry.js';
+import { bytePairEncode } from './bpe.js';
+import { preTokenizerClasses } from './unicode-classes.js';
 import { checkUtf8, toWellFormed, utf8DecodeLossy, utf8DecodeValid, utf8Encode } from './utf8.js';
 
 /** gpt-tokenizer's rank table: each rank's text, or its bytes where they are not UTF-8 on their own. */
@@ -31,30 +36,42 @@ interface Ranks {
 }
 
 interface Encoder {
-  readonly core: BytePairEncodingCore;
+  /** Ranks whose bytes are a whole UTF-8 string, by that string: a piece that is one token. */
+  readonly byString: Map<string, number>;
+  /** Every rank by its bytes, each byte one char (latin1): what the byte-pair merge looks up. */
+  readonly byBytes: Map<string, number>;
+  readonly split: RegExp;
   /** Time to load the ranks and build the encoder, in ms. */
   readonly loadMs: number;
 }
 
-// Decoding needs only the rank table; encoding also needs gpt-tokenizer's lookup tables, which
-// take about as long again to build (and as much memory). Each is built on first use.
+// Decoding needs only the rank table; encoding also needs the lookup tables, which take about as
+// long again to build (and as much memory). Each is built on first use.
 let loaded: Ranks | undefined;
 let encoder: Encoder | undefined;
 
 // The reference pattern (tiktoken's o200k split regex) with Rust's `\s` spelled out: JS `\s` also
 // matches U+FEFF and misses U+0085, Rust's Unicode White_Space is the other way round. `(?i:'s)`
-// also matches the long s (U+017F) under Unicode case folding, in Rust and in JS alike.
+// also matches the long s (U+017F) under Unicode case folding, in Rust and in JS alike. The letter,
+// number and mark classes are Unicode 16.0.0's (see unicode-classes.ts), so the pattern is built
+// with the encoder, as a 'v' RegExp (class set operations; `/` is escaped in classes).
 const WS = String.raw`\t\n\v\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000`;
 const CONTRACTION = String.raw`(?:'[sS\u017F]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?`;
-const SPLIT_PATTERN = [
-  String.raw`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+${CONTRACTION}`,
-  String.raw`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*${CONTRACTION}`,
-  String.raw`\p{N}{1,3}`,
-  String.raw` ?[^${WS}\p{L}\p{N}]+[\r\n/]*`,
-  String.raw`[${WS}]*[\r\n]+`,
-  String.raw`[${WS}]+(?![^${WS}])`,
-  String.raw`[${WS}]+`,
-].join('|');
+
+function splitPattern(): RegExp {
+  const { letter, number, upperish, lowerish } = preTokenizerClasses();
+  const [L, N, UP, LO] = [letter.source, number.source, upperish.source, lowerish.source];
+  const pattern = [
+    String.raw`[^\r\n${L}${N}]?[${UP}]*[${LO}]+${CONTRACTION}`,
+    String.raw`[^\r\n${L}${N}]?[${UP}]+[${LO}]*${CONTRACTION}`,
+    String.raw`[${N}]{1,3}`,
+    String.raw` ?[^${WS}${L}${N}]+[\r\n\/]*`,
+    String.raw`[${WS}]*[\r\n]+`,
+    String.raw`[${WS}]+(?![^${WS}])`,
+    String.raw`[${WS}]+`,
+  ].join('|');
+  return new RegExp(pattern, 'gv');
+}
 
 let ranksSource: (() => RawRanks | undefined) | undefined;
 
@@ -93,25 +110,31 @@ function ranksUnavailable(error: unknown): InternalError {
   });
 }
 
+/** A byte string as one char per byte (the key of Encoder.byBytes). */
+function latin1(bytes: ArrayLike<number>): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 1) out += String.fromCharCode(bytes[i]!);
+  return out;
+}
+
+const ASCII = /^[\x00-\x7f]*$/;
+
 function loadEncoder(): Encoder {
   if (encoder) return encoder;
   const { ranks, loadMs } = load();
   const started = performance.now();
-  const require = createRequire(import.meta.url);
-  let Core: new (config: { bytePairRankDecoder: RawRanks; specialTokensEncoder?: Map<string, number>; tokenSplitRegex: RegExp }) => BytePairEncodingCore;
-  try {
-    Core = (require('gpt-tokenizer/cjs/BytePairEncodingCore') as { BytePairEncodingCore: typeof Core }).BytePairEncodingCore;
-  } catch (error) {
-    throw ranksUnavailable(error);
+  const byString = new Map<string, number>();
+  const byBytes = new Map<string, number>();
+  for (let rank = 0; rank < ranks.length; rank += 1) {
+    const value = ranks[rank]!;
+    if (typeof value === 'string') {
+      byString.set(value, rank);
+      byBytes.set(ASCII.test(value) ? value : latin1(utf8Encode(value)), rank);
+    } else {
+      byBytes.set(latin1(value), rank);
+    }
   }
-  const core = new Core({
-    bytePairRankDecoder: ranks,
-    // The core only consults specials that are passed as allowed, and we never pass any; one entry
-    // keeps its (sticky) special-token regex trivial.
-    specialTokensEncoder: new Map([[SpecialTokenText.EndOfText, SpecialToken.EndOfText]]),
-    tokenSplitRegex: new RegExp(SPLIT_PATTERN, 'gu'),
-  });
-  encoder = { core, loadMs: loadMs + (performance.now() - started) };
+  encoder = { byString, byBytes, split: splitPattern(), loadMs: loadMs + (performance.now() - started) };
   return encoder;
 }
 
@@ -128,10 +151,37 @@ export function preloadRanks(): number {
   return loadEncoder().loadMs;
 }
 
+// Recently merged pieces (text repeats its words): the merge is a pure function of the piece, so
+// this changes speed only. Bounded: cleared when full; long pieces are not kept.
+const MERGE_CACHE_SIZE = 8192;
+const MERGE_CACHE_PIECE = 64;
+const mergeCache = new Map<string, number[]>();
+
 /** Encodes text as ordinary text: special-token spellings are just characters here. */
 export function encodeOrdinary(text: string): number[] {
   if (text.length === 0) return [];
-  return loadEncoder().core.encodeNative(toWellFormed(text));
+  const { byString, byBytes, split } = loadEncoder();
+  const out: number[] = [];
+  split.lastIndex = 0;
+  for (const [piece] of toWellFormed(text).matchAll(split)) {
+    const whole = byString.get(piece);
+    if (whole !== undefined) {
+      out.push(whole);
+      continue;
+    }
+    const cached = mergeCache.get(piece);
+    if (cached !== undefined) {
+      for (const id of cached) out.push(id);
+      continue;
+    }
+    const start = out.length;
+    bytePairEncode(ASCII.test(piece) ? piece : latin1(utf8Encode(piece)), byBytes, out);
+    if (piece.length <= MERGE_CACHE_PIECE) {
+      if (mergeCache.size >= MERGE_CACHE_SIZE) mergeCache.clear();
+      mergeCache.set(piece, out.slice(start));
+    }
+  }
+  return out;
 }
 
 /** Which special tokens `encode` may turn into special ids / must refuse. */

@@ -53,7 +53,12 @@ export interface RequestPayload {
   conversation: { messages: unknown[] };
   params: RequestParams;
   render?: Record<string, unknown>;
+  /** The client's API token for a router that authenticates clients (sealed: no relay sees it). */
+  api_token?: string;
 }
+
+/** Longest api_token member a payload may carry. */
+export const MAX_API_TOKEN_LENGTH = 256;
 
 export interface SealedRequest {
   header: RequestHeader;
@@ -116,7 +121,7 @@ function checkPayload(payload: unknown): RequestPayload {
     throw new UsageError('REQUEST_VERSION_UNSUPPORTED', 'request payload: "v" must be 1');
   }
   if (!isRequestId(payload.rid)) throw payloadInvalid('"rid" must be base64url of 16 bytes');
-  const { iat, model, conversation, params, render } = payload;
+  const { iat, model, conversation, params, render, api_token } = payload;
   if (typeof iat !== 'number' || !Number.isSafeInteger(iat) || iat < 0) {
     throw payloadInvalid('"iat" must be a non-negative integer (unix seconds)');
   }
@@ -138,6 +143,9 @@ function checkPayload(payload: unknown): RequestPayload {
     throw payloadInvalid('"params.reasoning_effort" must be "low", "medium" or "high"');
   }
   if (render !== undefined && !isPlainObject(render)) throw payloadInvalid('"render" must be an object');
+  if (api_token !== undefined && (typeof api_token !== 'string' || api_token.length === 0 || api_token.length > MAX_API_TOKEN_LENGTH)) {
+    throw payloadInvalid(`"api_token" must be a non-empty string of at most ${MAX_API_TOKEN_LENGTH} characters`);
+  }
   const out: RequestPayload = {
     v: 1,
     rid: payload.rid,
@@ -147,12 +155,13 @@ function checkPayload(payload: unknown): RequestPayload {
     params: params as RequestParams,
   };
   if (render !== undefined) out.render = render;
+  if (api_token !== undefined) out.api_token = api_token as string;
   return out;
 }
 
 /**
  * The padded request plaintext. Members are written in the order v, rid, iat, model,
- * conversation, params, render; the payload is validated first (UsageError REQUEST_PAYLOAD_INVALID).
+ * conversation, params, render, api_token; the payload is validated first (UsageError REQUEST_PAYLOAD_INVALID).
  */
 export function encodeRequestPlaintext(payload: RequestPayload): Uint8Array {
   const checked = checkPayload(payload);

@@ -1,18 +1,25 @@
 /**
  * The router's keys: the first is current (published), the others retired — still accepted for
- * a grace period after start-up so that clients holding the old key config keep working.
+ * a grace period so that clients holding the old key config keep working.
+ *
+ * The grace period of a retired key counts from the moment this router first held it as retired:
+ * start-up for the keys it was started with, the reload (SIGHUP) for a key that was current
+ * before the reload. A reload that keeps a retired key keeps its deadline.
  */
 import { encodeKeyConfigList, keyConfigOf, publicKeyFingerprint, type RouterKey } from '../hpke/index.js';
 import { UsageError } from '../errors.js';
 
+function sameKey(a: RouterKey, b: RouterKey): boolean {
+  return a.keyId === b.keyId && Buffer.from(a.publicKey).equals(Buffer.from(b.publicKey));
+}
+
 export class Keyring {
   readonly current: RouterKey;
-  private readonly retired: readonly RouterKey[];
-  private readonly retiredUntil: number;
+  private readonly retired: ReadonlyArray<{ readonly key: RouterKey; readonly until: number }>;
   private readonly now: () => number;
   private readonly published: Uint8Array;
 
-  constructor(keys: readonly RouterKey[], options: { graceMs: number; now?: () => number }) {
+  constructor(keys: readonly RouterKey[], options: { graceMs: number; now?: () => number; previous?: Keyring }) {
     const [current, ...retired] = keys;
     if (!current) throw new UsageError('NO_ROUTER_KEY', 'the router needs at least one key');
     const ids = new Set<number>();
@@ -23,9 +30,12 @@ export class Keyring {
       ids.add(key.keyId);
     }
     this.current = current;
-    this.retired = retired;
     this.now = options.now ?? Date.now;
-    this.retiredUntil = this.now() + options.graceMs;
+    const start = this.now();
+    this.retired = retired.map((key) => {
+      const kept = options.previous?.retired.find((entry) => sameKey(entry.key, key));
+      return { key, until: kept ? kept.until : start + options.graceMs };
+    });
     this.published = encodeKeyConfigList([keyConfigOf(current)]);
   }
 
@@ -40,7 +50,8 @@ export class Keyring {
 
   lookup(keyId: number): RouterKey | undefined {
     if (keyId === this.current.keyId) return this.current;
-    if (this.now() >= this.retiredUntil) return undefined;
-    return this.retired.find((key) => key.keyId === keyId);
+    const entry = this.retired.find((candidate) => candidate.key.keyId === keyId);
+    if (!entry || this.now() >= entry.until) return undefined;
+    return entry.key;
   }
 }

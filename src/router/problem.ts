@@ -1,5 +1,5 @@
 /** RFC 9457 problem responses: every refusal of the router has a stable `type`. */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { OHTTP_KEY_PROBLEM_TYPE, REPLAY_PROBLEM_TYPE } from '../hpke/http-names.js';
 
 export const ProblemType = {
@@ -14,6 +14,8 @@ export const ProblemType = {
   ShuttingDown: 'urn:harmony-hpke:error:shutting-down',
   ReplayStoreUnavailable: 'urn:harmony-hpke:error:replay-store-unavailable',
   RequestTimeout: 'urn:harmony-hpke:error:request-timeout',
+  Unauthorized: 'urn:harmony-hpke:error:unauthorized',
+  RateLimited: 'urn:harmony-hpke:error:rate-limited',
 } as const;
 
 export type ProblemTypeValue = (typeof ProblemType)[keyof typeof ProblemType];
@@ -43,4 +45,43 @@ export function sendProblem(res: ServerResponse, problem: Problem): void {
     ...problem.headers,
   });
   res.end(body);
+}
+
+/** How long a refused request's body may keep arriving, and how much of it is read, before the socket is destroyed. */
+export const REFUSED_BODY_GRACE_MS = 1_000;
+export const REFUSED_BODY_BYTES = 64 * 1024;
+
+/**
+ * Sends a refusal and makes sure the request cannot keep the connection: `Connection: close`, and
+ * when the body is still arriving it is read for at most REFUSED_BODY_GRACE_MS or
+ * REFUSED_BODY_BYTES (so the client can read the answer before the close), then the socket is
+ * destroyed. Without this a refused upload is read forever.
+ */
+export function sendRefusal(req: IncomingMessage, res: ServerResponse, problem: Problem): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  sendProblem(res, { ...problem, headers: { ...problem.headers, connection: 'close' } });
+  if (req.complete || req.destroyed) return;
+  const socket = req.socket;
+  let drained = 0;
+  const cut = () => {
+    clearTimeout(timer);
+    req.off('data', onData);
+    socket.destroy();
+  };
+  const onData = (part: Buffer) => {
+    drained += part.byteLength;
+    if (drained > REFUSED_BODY_BYTES) cut();
+  };
+  const timer = setTimeout(cut, REFUSED_BODY_GRACE_MS);
+  timer.unref();
+  req.on('data', onData);
+  req.once('end', () => {
+    clearTimeout(timer);
+    req.off('data', onData);
+  });
+  socket.once('close', () => clearTimeout(timer));
+  req.resume();
 }

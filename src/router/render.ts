@@ -34,6 +34,77 @@ export interface RenderedPrompt {
   readonly stopTokens: number[];
 }
 
+/**
+ * Why a conversation was not rendered. `code` goes into the stream's error chunk; `message` never
+ * quotes the conversation (it names the limit or the error code only).
+ */
+export class RenderError extends Error {
+  constructor(
+    readonly code: 'bad_conversation' | 'conversation_too_deep' | 'prompt_too_long' | 'render_timeout' | 'overloaded',
+    message: string,
+  ) {
+    super(message);
+  }
+
+  override get name(): string {
+    return 'RenderError';
+  }
+}
+
+export interface RenderLimits {
+  /** Largest rendered prompt in tokens. */
+  readonly maxPromptTokens: number;
+  /** Deepest JSON nesting in the conversation (tool schemas included). */
+  readonly maxDepth: number;
+}
+
+/** Deepest nesting of arrays and objects in a parsed JSON value (iterative: no stack overflow). */
+export function jsonDepth(value: unknown, stopAbove = Number.POSITIVE_INFINITY): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > deepest) {
+      deepest = depth;
+      if (deepest > stopAbove) return deepest;
+    }
+    for (const child of Array.isArray(current) ? current : Object.values(current)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return deepest;
+}
+
+/** The cheap checks done before any rendering work (on the event loop: linear in the payload). */
+export function checkRenderable(payload: RequestPayload, limits: RenderLimits): void {
+  if (jsonDepth(payload.conversation, limits.maxDepth) > limits.maxDepth) {
+    throw new RenderError('conversation_too_deep', `the conversation nests deeper than ${limits.maxDepth} levels`);
+  }
+}
+
+/**
+ * renderPrompt within the limits, with errors as RenderError (never quoting the conversation):
+ * what the render workers and the inline fallback both run.
+ */
+export function renderBounded(payload: RequestPayload, now: Date, limits: RenderLimits): RenderedPrompt {
+  checkRenderable(payload, limits);
+  let prompt: RenderedPrompt;
+  try {
+    prompt = renderPrompt(payload, now);
+  } catch (error) {
+    const code = typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : undefined;
+    throw new RenderError(
+      'bad_conversation',
+      `the conversation cannot be rendered${code !== undefined && /^[A-Z0-9_]+$/.test(code) ? ` (${code})` : ''}`,
+    );
+  }
+  if (prompt.tokens.length > limits.maxPromptTokens) {
+    throw new RenderError('prompt_too_long', `the prompt is ${prompt.tokens.length} tokens; the limit is ${limits.maxPromptTokens}`);
+  }
+  return prompt;
+}
+
 export function renderPrompt(payload: RequestPayload, now: Date): RenderedPrompt {
   const conversation = Conversation.fromDict(payload.conversation);
   const messages = [...conversation.messages];

@@ -1,5 +1,7 @@
 /**
- * The reference router: harmony-hpke/1 over node:http.
+ * The reference router: harmony-hpke/1 over node:http. This file is the listener and its
+ * lifecycle (routes, connection cap, close with a deadline); admission.ts reads, opens and checks
+ * a request before it takes a stream slot; stream.ts serves one stream; problem.ts the refusals.
  *
  *   GET  /.well-known/hpke-keys   application/ohttp-keys (the current key)
  *   GET  /healthz                 {"status":"ok",...}
@@ -11,112 +13,25 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import {
-  deriveResponseKeys,
-  isRequestId,
-  newResponseNonce,
-  openRequest,
-  parseRequestPlaintext,
-  REQUEST_PADDING_BLOCK,
-  requestErrorStatus,
-  unpadJson,
-  EVENT_STREAM_MEDIA_TYPE,
+  generateRouterKey,
   KEYS_PATH,
   OHTTP_KEYS_MEDIA_TYPE,
   REQUEST_MEDIA_TYPE,
   STREAM_PATH,
-  type RequestPayload,
-  type RouterKey,
 } from '../hpke/index.js';
-import { EncryptedEventStream } from '../sse/index.js';
-import { HarmonyHpkeError } from '../errors.js';
-import { EngineError, type Engine, type EngineFault, type FinishReason } from './engine.js';
-import { DisconnectFault } from './engines/echo.js';
+import type { EngineFault } from './engine.js';
 import { Keyring } from './keyring.js';
-import { ProblemType, sendProblem } from './problem.js';
+import { admit, shuttingDown, UploadSet, type AdmissionContext } from './admission.js';
+import { resolveSettings, type RequestLog, type RouterOptions, type RunningRouter } from './options.js';
+import { ProblemType, sendRefusal, type Problem } from './problem.js';
 import { MemoryReplayStore, type ReplayStore } from './replay-cache.js';
-import { renderPrompt, TokenTextDecoder } from './render.js';
-import { openPlaintextBaseline, PlaintextEventStream, type ChunkEventWriter } from './plaintext-baseline.js';
+import { TokenLimiter } from './auth/limits.js';
+import { RenderPool } from './render-pool.js';
+import { AbortReason, serveStream, type StreamContext } from './stream.js';
 
 export { KEYS_PATH, REQUEST_MEDIA_TYPE, STREAM_PATH };
+export type { RequestLog, RouterOptions, RouterStats, RunningRouter } from './options.js';
 export const TEST_FAULT_HEADER = 'x-harmony-hpke-test-fault';
-
-export interface RequestLog {
-  readonly time: string;
-  readonly method: string;
-  readonly path: string;
-  readonly status: number;
-  readonly rid?: string | undefined;
-  readonly kid?: number | undefined;
-  readonly problem?: string | undefined;
-  readonly finish?: string | undefined;
-  readonly error?: string | undefined;
-  readonly prompt_tokens?: number | undefined;
-  readonly completion_tokens?: number | undefined;
-  readonly chunks?: number | undefined;
-  readonly duration_ms: number;
-}
-
-export interface RouterOptions {
-  readonly host?: string;
-  readonly port?: number;
-  readonly keys: readonly RouterKey[];
-  /** How long retired keys (all but the first) stay accepted after start-up. */
-  readonly retiredGraceMs?: number;
-  readonly engine: Engine;
-  readonly maxRequestBytes?: number;
-  readonly maxStreams?: number;
-  readonly heartbeatMs?: number;
-  /** Longest wait for the engine's next event before the stream ends with an error. */
-  readonly upstreamTimeoutMs?: number;
-  /** Longest time to receive a whole request body: a slow upload holds a stream slot (408 after it). */
-  readonly bodyTimeoutMs?: number;
-  readonly replayTtlMs?: number;
-  readonly iatSkewMs?: number;
-  readonly replayStore?: ReplayStore;
-  /** Honour the test-fault request header (tests only). */
-  readonly testFaults?: boolean;
-  /** Upper bound for max_tokens whatever the request asks. */
-  readonly maxTokensLimit?: number;
-  readonly log?: (record: RequestLog) => void;
-  readonly now?: () => number;
-  /**
-   * BENCH ONLY (`npm run bench`; the CLI never sets it, never use it in a deployment): also serve
-   * POST on this path with no encryption at all, the request plaintext in and the chunk messages
-   * out as plain JSON, through the same server code (see plaintext-baseline.ts). Unset: no such path.
-   */
-  readonly plaintextBaselinePath?: string;
-}
-
-export interface RouterStats {
-  readonly activeStreams: number;
-  readonly totalStreams: number;
-  readonly refused: number;
-}
-
-export interface RunningRouter {
-  readonly url: string;
-  readonly port: number;
-  readonly fingerprint: string;
-  readonly keyring: Keyring;
-  stats(): RouterStats;
-  /** Stops accepting, ends open streams with an authenticated `cancelled` chunk, then closes. */
-  close(): Promise<void>;
-}
-
-const DEFAULTS = {
-  maxRequestBytes: 1024 * 1024,
-  maxStreams: 256,
-  heartbeatMs: 15_000,
-  upstreamTimeoutMs: 60_000,
-  bodyTimeoutMs: 30_000,
-  replayTtlMs: 600_000,
-  iatSkewMs: 300_000,
-  retiredGraceMs: 24 * 3600_000,
-  maxTokensLimit: 32_768,
-} as const;
-
-/** Tokens per chunk at most: keeps every chunk plaintext far below the 16 KiB limit. */
-const MAX_TOKENS_PER_CHUNK = 256;
 
 export function parseFault(value: string | undefined): EngineFault | undefined {
   if (!value) return undefined;
@@ -136,38 +51,69 @@ export function parseFault(value: string | undefined): EngineFault | undefined {
   }
 }
 
-class AbortReason extends Error {
-  constructor(readonly why: 'client-gone' | 'shutdown' | 'upstream-timeout') {
-    super(why);
-  }
-}
-
 interface ActiveStream {
   readonly controller: AbortController;
   readonly done: Promise<void>;
 }
 
+interface Connection {
+  /** Requests in progress on it (0: idle, may be closed to admit a new connection). */
+  busy: number;
+}
+
+/** A stream's log record for a client that left before its request was opened (nothing was sent). */
+const CLIENT_CLOSED_STATUS = 499;
+
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
-  const settings = { ...DEFAULTS, ...stripUndefined(options) };
+  const settings = resolveSettings(options);
   const now = options.now ?? Date.now;
   const keyring = new Keyring(options.keys, { graceMs: settings.retiredGraceMs, now });
-  const replay = options.replayStore ?? new MemoryReplayStore({ now });
+  const replay: ReplayStore = options.replayStore ?? new MemoryReplayStore({ now, maxEntries: settings.replayCacheSize });
+  const metrics = options.metrics;
   const log = options.log ?? (() => {});
+  const suites = options.keys.flatMap((key) => key.suites);
+  const decoy = await generateRouterKey({ keyId: 0, suites: suites.filter((suite, index) => suites.findIndex((other) => other.kdfId === suite.kdfId && other.aeadId === suite.aeadId) === index) });
+  const uploads = new UploadSet(settings.maxUploads);
+  const renderPool = new RenderPool({
+    size: settings.renderWorkers,
+    timeoutMs: settings.renderTimeoutMs,
+    limits: { maxPromptTokens: settings.maxPromptTokens, maxDepth: settings.maxConversationDepth },
+    maxQueue: settings.maxStreams,
+  });
+  const gate: AdmissionContext = {
+    settings,
+    keyring,
+    decoy,
+    replay,
+    uploads,
+    now,
+    apiTokens: options.apiTokens,
+    limiter: new TokenLimiter(now),
+    metrics,
+  };
+  const streamContext: StreamContext = {
+    settings,
+    engine: options.engine,
+    renderPool,
+    now,
+    log,
+    fault: (req) => (settings.testFaults ? parseFault(headerValue(req.headers[TEST_FAULT_HEADER])) : undefined),
+    metrics,
+    harmony: options.harmony,
+  };
+  /** Stream slots: requests opened and being answered. */
   const active = new Set<ActiveStream>();
-  const sockets = new Set<Socket>();
+  /** Requests being read or opened (no slot yet): aborted at shutdown. */
+  const admitting = new Set<AbortController>();
+  const connections = new Map<Socket, Connection>();
   let totalStreams = 0;
   let refused = 0;
   let closing = false;
 
-  const refuse = (
-    res: ServerResponse,
-    started: number,
-    req: IncomingMessage,
-    problem: Parameters<typeof sendProblem>[1],
-    extra: Partial<RequestLog> = {},
-  ) => {
+  const refuse = (req: IncomingMessage, res: ServerResponse, started: number, problem: Problem, extra: Partial<RequestLog> = {}) => {
     refused += 1;
-    sendProblem(res, problem);
+    sendRefusal(req, res, problem);
+    metrics?.request('refused', problem.status);
     log({
       time: new Date().toISOString(),
       method: req.method ?? '',
@@ -179,403 +125,99 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     });
   };
 
-  /**
-   * The request body, or why there is none: over the limit, too slow (not complete within the body
-   * timeout), or the read was cut short (the router is shutting down, or the client went away
-   * mid-upload). A half-sent upload never holds up a shutdown.
-   */
-  function readBody(req: IncomingMessage, signal: AbortSignal): Promise<Uint8Array | 'too-large' | 'too-slow' | 'aborted'> {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > settings.maxRequestBytes) return Promise.resolve('too-large');
-    return new Promise((resolve) => {
-      const parts: Buffer[] = [];
-      let size = 0;
-      const finish = (result: Uint8Array | 'too-large' | 'too-slow' | 'aborted') => {
-        clearTimeout(timer);
-        req.off('data', onData);
-        req.off('end', onEnd);
-        req.off('close', onClose);
-        req.off('error', onClose);
-        signal.removeEventListener('abort', onClose);
-        if (result !== 'aborted' && !(result instanceof Uint8Array)) req.pause();
-        resolve(result);
-      };
-      const onData = (part: Buffer) => {
-        size += part.byteLength;
-        if (size > settings.maxRequestBytes) finish('too-large');
-        else parts.push(part);
-      };
-      const onEnd = () => finish(Buffer.concat(parts));
-      const onClose = () => finish('aborted');
-      const timer = setTimeout(() => finish('too-slow'), settings.bodyTimeoutMs);
-      if (signal.aborted) {
-        finish('aborted');
-        return;
-      }
-      req.on('data', onData);
-      req.on('end', onEnd);
-      req.on('close', onClose);
-      req.on('error', onClose);
-      signal.addEventListener('abort', onClose, { once: true });
-    });
-  }
-
   async function handleStream(req: IncomingMessage, res: ServerResponse, started: number, baseline = false): Promise<void> {
-    if (closing) {
-      refuse(res, started, req, {
-        type: ProblemType.ShuttingDown,
-        status: 503,
-        title: 'The router is shutting down',
-        headers: { 'retry-after': '1', connection: 'close' },
-      });
-      return;
-    }
-    if (active.size >= settings.maxStreams) {
-      refuse(res, started, req, {
-        type: ProblemType.Overloaded,
-        status: 503,
-        title: 'Too many concurrent streams',
-        detail: `this router serves at most ${settings.maxStreams} streams at once`,
-        headers: { 'retry-after': '1' },
-      });
-      req.resume();
-      return;
-    }
+    // Before any await: a close that happens at any later point (even before the body is read) is seen.
+    const controller = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished && !controller.signal.aborted) controller.abort(new AbortReason('client-gone'));
+    };
+    res.on('close', onClose);
+    if (res.destroyed || req.socket.destroyed) onClose();
+
+    if (closing) return refuse(req, res, started, shuttingDown());
+    if (active.size >= settings.maxStreams) return refuse(req, res, started, overloaded());
     const contentType = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
     if (contentType !== REQUEST_MEDIA_TYPE) {
-      req.resume();
-      refuse(res, started, req, {
+      return refuse(req, res, started, {
         type: ProblemType.UnsupportedMediaType,
         status: 415,
         title: `Content-Type must be ${REQUEST_MEDIA_TYPE}`,
       });
-      return;
     }
 
-    // Reserve the slot before reading, so a flood of slow uploads cannot exceed the limit.
-    const controller = new AbortController();
+    admitting.add(controller);
+    let admission: Awaited<ReturnType<typeof admit>>;
+    try {
+      admission = await admit(gate, req, controller.signal, baseline, () => closing);
+    } finally {
+      admitting.delete(controller);
+    }
+    if (admission.kind === 'refused') return refuse(req, res, started, admission.problem, admission.log);
+    try {
+      await serveAdmitted(req, res, started, baseline, controller, admission);
+    } finally {
+      // The API token's stream slot (per-token limits), whatever became of the request.
+      if (admission.kind === 'admitted') admission.release();
+    }
+  }
+
+  async function serveAdmitted(
+    req: IncomingMessage,
+    res: ServerResponse,
+    started: number,
+    baseline: boolean,
+    controller: AbortController,
+    admission: Exclude<Awaited<ReturnType<typeof admit>>, { kind: 'refused' }>,
+  ): Promise<void> {
+    if (admission.kind === 'gone' || controller.signal.aborted || res.destroyed) {
+      // Nothing to answer: the client left while its request was read or opened.
+      res.destroy();
+      log({
+        time: new Date().toISOString(),
+        method: 'POST',
+        path: req.url ?? '',
+        status: CLIENT_CLOSED_STATUS,
+        error: 'CLIENT_GONE',
+        ...(admission.kind === 'admitted' ? { rid: admission.payload?.rid, kid: admission.opened.header.keyId } : {}),
+        duration_ms: Math.round(performance.now() - started),
+      });
+      return;
+    }
+    if (closing) return refuse(req, res, started, shuttingDown());
+    // The slot is taken only now, with the body complete and opened.
+    if (active.size >= settings.maxStreams) return refuse(req, res, started, overloaded(), { rid: admission.payload?.rid, kid: admission.opened.header.keyId });
+
     let finishStream!: () => void;
     const stream: ActiveStream = { controller, done: new Promise<void>((resolve) => (finishStream = resolve)) };
     active.add(stream);
+    totalStreams += 1;
+    metrics?.streamOpened();
     try {
-      await serveOpenedStream(req, res, started, controller, baseline);
+      await serveStream(streamContext, req, res, admission, controller, started, baseline);
     } finally {
+      metrics?.streamClosed();
       active.delete(stream);
       finishStream();
     }
   }
 
-  async function serveOpenedStream(
-    req: IncomingMessage,
-    res: ServerResponse,
-    started: number,
-    controller: AbortController,
-    baseline: boolean,
-  ): Promise<void> {
-    const body = await readBody(req, controller.signal);
-    if (body === 'aborted') {
-      if (closing) {
-        refuse(res, started, req, {
-          type: ProblemType.ShuttingDown,
-          status: 503,
-          title: 'The router is shutting down',
-          headers: { 'retry-after': '1', connection: 'close' },
-        });
-      } else {
-        res.destroy();
-      }
-      return;
-    }
-    if (body === 'too-slow') {
-      refuse(res, started, req, {
-        type: ProblemType.RequestTimeout,
-        status: 408,
-        title: 'Request body too slow',
-        detail: `the whole body must arrive within ${settings.bodyTimeoutMs} ms`,
-        headers: { connection: 'close' },
-      });
-      return;
-    }
-    if (body === 'too-large') {
-      refuse(res, started, req, {
-        type: ProblemType.PayloadTooLarge,
-        status: 413,
-        title: 'Request too large',
-        detail: `the limit is ${settings.maxRequestBytes} bytes`,
-        headers: { connection: 'close' },
-      });
-      return;
-    }
-
-    let opened: Awaited<ReturnType<typeof openRequest>>;
-    try {
-      opened = baseline ? openPlaintextBaseline(body, keyring.current) : await openRequest(body, (keyId) => keyring.lookup(keyId));
-    } catch (error) {
-      // The status of each openRequest error is the protocol's table (src/hpke/errors.ts);
-      // anything else is a bug and becomes a bare 500.
-      const status = requestErrorStatus(error);
-      if (status === undefined) throw error;
-      const keyProblem = status === 422;
-      refuse(
-        res,
-        started,
-        req,
-        keyProblem
-          ? {
-              type: ProblemType.OhttpKey,
-              status: 422,
-              title: 'Unknown key id, unsupported suite, or the request does not open',
-              detail: 'fetch the key config again and re-seal',
-            }
-          : {
-              type: ProblemType.MalformedRequest,
-              status: 400,
-              title: 'Malformed sealed request',
-            },
-        { error: error instanceof HarmonyHpkeError ? error.code : 'UNEXPECTED' },
-      );
-      return;
-    }
-
-    // Parse the payload now (iat is inside it), but report a bad payload inside the stream.
-    let payload: RequestPayload | undefined;
-    let payloadError: HarmonyHpkeError | undefined;
-    try {
-      payload = parseRequestPlaintext(opened.plaintext);
-    } catch (error) {
-      if (!(error instanceof HarmonyHpkeError)) throw error;
-      payloadError = error;
-    }
-
-    const serverTime = Math.floor(now() / 1000);
-    if (payload && Math.abs(payload.iat - serverTime) * 1000 > settings.iatSkewMs) {
-      refuse(
-        res,
-        started,
-        req,
-        {
-          type: ProblemType.Replay,
-          status: 400,
-          title: 'Request time outside the accepted window',
-          detail: `iat must be within ${settings.iatSkewMs / 1000} s of the server time`,
-          extra: { server_time: serverTime },
-        },
-        { rid: payload.rid, kid: opened.header.keyId },
-      );
-      return;
-    }
-    let fresh: boolean;
-    try {
-      fresh = await replay.remember(Buffer.from(opened.enc).toString('base64url'), settings.replayTtlMs);
-    } catch {
-      // Fail closed: without the replay check no request is served.
-      refuse(
-        res,
-        started,
-        req,
-        {
-          type: ProblemType.ReplayStoreUnavailable,
-          status: 503,
-          title: 'The replay store is unavailable',
-          headers: { 'retry-after': '1' },
-        },
-        { rid: payload?.rid, kid: opened.header.keyId },
-      );
-      return;
-    }
-    if (!fresh) {
-      refuse(
-        res,
-        started,
-        req,
-        {
-          type: ProblemType.Replay,
-          status: 400,
-          title: 'Replayed request',
-          detail: 'this sealed request was already received',
-          extra: { server_time: serverTime },
-        },
-        { rid: payload?.rid, kid: opened.header.keyId },
-      );
-      return;
-    }
-
-    totalStreams += 1;
-    const events: ChunkEventWriter = baseline ? new PlaintextEventStream() : encryptedEvents(opened);
-
-    res.writeHead(200, {
-      'content-type': EVENT_STREAM_MEDIA_TYPE,
-      'cache-control': 'no-store',
-      'x-accel-buffering': 'no',
-    });
-    res.flushHeaders();
-
-    let lastWrite = performance.now();
-    let clientGone = false;
-    const write = async (text: string): Promise<void> => {
-      if (clientGone) return;
-      lastWrite = performance.now();
-      if (!res.write(text)) {
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            res.off('drain', done);
-            res.off('close', done);
-            resolve();
-          };
-          res.on('drain', done);
-          res.on('close', done);
-        });
-      }
+  function overloaded(): Problem {
+    return {
+      type: ProblemType.Overloaded,
+      status: 503,
+      title: 'Too many concurrent streams',
+      detail: `this router serves at most ${settings.maxStreams} streams at once`,
+      headers: { 'retry-after': '1' },
     };
-    res.on('close', () => {
-      if (!res.writableFinished) {
-        clientGone = true;
-        controller.abort(new AbortReason('client-gone'));
-      }
-    });
-    const heartbeat = setInterval(() => {
-      if (performance.now() - lastWrite >= settings.heartbeatMs) void write(events.ping());
-    }, Math.max(10, Math.floor(settings.heartbeatMs / 2)));
-
-    let finish: FinishReason | undefined;
-    let errorCode: string | undefined;
-    let promptTokens = 0;
-    let completionTokens = 0;
-    let dropConnection = false;
-    // An invalid payload still names its rid if it can: the client's decoder checks the start
-    // chunk's rid against its session before it shows the authenticated error.
-    const rid = payload?.rid ?? ridOfInvalidPayload(opened.plaintext);
-
-    try {
-      await write(events.hpkeEvent());
-      const model = payload?.model ?? 'unknown';
-      await write(events.chunk({ t: 'start', rid: rid ?? '', model, created: serverTime }));
-      if (!payload) throw new StreamFailure('bad_request', `the request payload is invalid (${payloadError?.code ?? 'INVALID'})`);
-
-      let prompt: ReturnType<typeof renderPrompt>;
-      try {
-        prompt = renderPrompt(payload, new Date(now()));
-      } catch (error) {
-        throw new StreamFailure('bad_conversation', `the conversation cannot be rendered: ${safeMessage(error)}`);
-      }
-      promptTokens = prompt.tokens.length;
-      const fault = settings.testFaults ? parseFault(headerValue(req.headers[TEST_FAULT_HEADER])) : undefined;
-      const maxTokens = Math.min(payload.params.max_tokens ?? 1024, settings.maxTokensLimit);
-      const textDecoder = new TokenTextDecoder();
-
-      const iterator = options.engine
-        .generate({
-          rid: payload.rid,
-          model: payload.model,
-          promptTokens: prompt.tokens,
-          conversation: prompt.conversation,
-          maxTokens,
-          temperature: payload.params.temperature,
-          reasoningEffort: payload.params.reasoning_effort,
-          stopTokens: prompt.stopTokens,
-          signal: controller.signal,
-          fault,
-        })
-        [Symbol.asyncIterator]();
-
-      for (;;) {
-        const next = await withTimeout(iterator.next(), settings.upstreamTimeoutMs, () =>
-          controller.abort(new AbortReason('upstream-timeout')),
-        );
-        if (next.done) throw new StreamFailure('upstream_truncated', 'the engine ended without a finish reason');
-        const event = next.value;
-        if (event.type === 'done') {
-          finish = event.finish;
-          if (event.promptTokens > 0) promptTokens = event.promptTokens;
-          break;
-        }
-        for (let offset = 0; offset < event.ids.length; offset += MAX_TOKENS_PER_CHUNK) {
-          const ids = event.ids.slice(offset, offset + MAX_TOKENS_PER_CHUNK);
-          completionTokens += ids.length;
-          await write(events.chunk({ t: 'tokens', ids, text: textDecoder.decode(ids) }));
-        }
-      }
-      await write(
-        events.final({
-          t: 'end',
-          finish,
-          usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens },
-        }),
-      );
-    } catch (error) {
-      const reason = controller.signal.reason;
-      if (error instanceof DisconnectFault) {
-        dropConnection = true;
-        errorCode = error.code;
-      } else if (reason instanceof AbortReason && reason.why === 'client-gone') {
-        errorCode = 'CLIENT_GONE';
-      } else if (reason instanceof AbortReason && reason.why === 'shutdown') {
-        finish = 'cancelled';
-        await write(
-          events.final({
-            t: 'end',
-            finish: 'cancelled',
-            usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens },
-          }),
-        ).catch(() => {});
-      } else {
-        const failure =
-          error instanceof StreamFailure
-            ? error
-            : reason instanceof AbortReason && reason.why === 'upstream-timeout'
-              ? new StreamFailure('upstream_timeout', `the engine sent nothing for ${settings.upstreamTimeoutMs} ms`)
-              : error instanceof EngineError
-                ? new StreamFailure(error.code.toLowerCase(), safeMessage(error))
-                : new StreamFailure('internal', 'the router failed while streaming');
-        errorCode = failure.code;
-        await write(events.final({ t: 'error', code: failure.code, message: failure.message })).catch(() => {});
-      }
-    } finally {
-      clearInterval(heartbeat);
-      if (!controller.signal.aborted) controller.abort(new AbortReason('client-gone'));
-    }
-    if (dropConnection) {
-      // Like a crashed process: what was written reaches the client, then the connection ends
-      // without the chunked body's terminator. destroy() would discard writes still queued.
-      res.socket?.destroySoon();
-    } else {
-      res.end();
-    }
-    log({
-      time: new Date().toISOString(),
-      method: 'POST',
-      path: STREAM_PATH,
-      status: 200,
-      rid,
-      kid: opened.header.keyId,
-      finish,
-      error: errorCode,
-      prompt_tokens: promptTokens,
-      completion_tokens: completionTokens,
-      chunks: events.chunksWritten,
-      duration_ms: Math.round(performance.now() - started),
-    });
   }
 
-  function encryptedEvents(opened: Awaited<ReturnType<typeof openRequest>>): EncryptedEventStream {
-    const responseNonce = newResponseNonce(opened.header.aeadId);
-    const keys = deriveResponseKeys({
-      secret: opened.secret,
-      enc: opened.enc,
-      responseNonce,
-      aeadId: opened.header.aeadId,
-    });
-    return new EncryptedEventStream(keys, {
-      kid: opened.header.keyId,
-      kem: opened.header.kemId,
-      kdf: opened.header.kdfId,
-      aead: opened.header.aeadId,
-      nonce: responseNonce,
-    });
-  }
-
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({ connectionsCheckingInterval: 1_000, headersTimeout: 10_000, requestTimeout: 0 }, (req, res) => {
     const started = performance.now();
+    const connection = connections.get(req.socket);
+    if (connection !== undefined) {
+      connection.busy += 1;
+      res.once('close', () => (connection.busy -= 1));
+    }
     const path = (req.url ?? '/').split('?')[0];
     const handle = async () => {
       if (path === STREAM_PATH) {
@@ -588,7 +230,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       }
       if (path === KEYS_PATH) {
         if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(req, res, started, 'GET');
-        const body = keyring.keyConfigList;
+        const body = gate.keyring.keyConfigList;
         res.writeHead(200, {
           'content-type': OHTTP_KEYS_MEDIA_TYPE,
           'content-length': body.byteLength,
@@ -599,24 +241,30 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       }
       if (path === '/healthz') {
         if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(req, res, started, 'GET');
+        // A shared replay store that does not answer means every request would get 503: say so.
+        const replayOk = replay.ping ? await replay.ping() : true;
+        const status = closing ? 'shutting-down' : replayOk ? 'ok' : 'replay-store-unavailable';
         const body = JSON.stringify({
-          status: closing ? 'shutting-down' : 'ok',
+          status,
           engine: options.engine.name,
-          fingerprint: keyring.fingerprint,
+          fingerprint: gate.keyring.fingerprint,
           active_streams: active.size,
           max_streams: settings.maxStreams,
+          uploads: uploads.size,
+          connections: connections.size,
+          replay_store: replay.ping ? (replayOk ? 'ok' : 'unavailable') : 'memory',
+          auth: options.apiTokens?.() !== undefined ? 'api-tokens' : 'open',
         });
-        res.writeHead(closing ? 503 : 200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.writeHead(status === 'ok' ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
         res.end(body);
         return;
       }
-      req.resume();
-      refuse(res, started, req, { type: ProblemType.NotFound, status: 404, title: 'Not found' });
+      refuse(req, res, started, { type: ProblemType.NotFound, status: 404, title: 'Not found' });
     };
     handle().catch(() => {
       // Never leak internals: a bare 500 (or a dropped socket if the stream had started).
-      if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'application/problem+json' });
+      if (!res.headersSent && !res.destroyed) {
+        res.writeHead(500, { 'content-type': 'application/problem+json', connection: 'close' });
         res.end(JSON.stringify({ type: 'about:blank', title: 'Internal error', status: 500 }));
       } else {
         res.destroy();
@@ -625,8 +273,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   });
 
   function methodNotAllowed(req: IncomingMessage, res: ServerResponse, started: number, allow: string): void {
-    req.resume();
-    refuse(res, started, req, {
+    refuse(req, res, started, {
       type: ProblemType.MethodNotAllowed,
       status: 405,
       title: 'Method not allowed',
@@ -634,22 +281,39 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     });
   }
 
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+  server.on('connection', (socket: Socket) => {
+    if (connections.size >= settings.maxConnections) {
+      // Full: close the oldest idle connection (no request in progress) to make room, else this one.
+      for (const [other, state] of connections) {
+        if (state.busy === 0) {
+          connections.delete(other);
+          other.destroy();
+          break;
+        }
+      }
+      if (connections.size >= settings.maxConnections) {
+        socket.destroy();
+        return;
+      }
+    }
+    connections.set(socket, { busy: 0 });
+    socket.once('close', () => connections.delete(socket));
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    const status =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    if (socket.writable && !(socket as Socket).destroyed) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     else socket.destroy();
   });
-  // Requests stream for minutes: no request timeout; headers must still arrive promptly.
-  server.requestTimeout = 0;
-  server.headersTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(settings.port ?? 0, settings.host ?? '127.0.0.1', () => {
+    server.listen(settings.port, settings.host, () => {
       server.off('error', reject);
       resolve();
     });
@@ -657,74 +321,51 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const address = server.address() as AddressInfo;
   const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
+  let closed: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    closing = true;
+    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    for (const controller of admitting) controller.abort(new AbortReason('shutdown'));
+    for (const stream of active) stream.controller.abort(new AbortReason('shutdown'));
+    const streamsDone = Promise.all([...active].map((stream) => stream.done));
+    const inTime = await Promise.race([streamsDone.then(() => true), sleep(settings.closeTimeoutMs).then(() => false)]);
+    server.closeIdleConnections();
+    if (!inTime) {
+      // Clients that do not read their `cancelled` chunk: cut, which ends their streams at once.
+      for (const socket of connections.keys()) socket.destroy();
+      await Promise.race([streamsDone, sleep(1_000)]);
+    } else {
+      // Anything still open after the streams ended (half-read uploads) is cut soon.
+      setTimeout(() => {
+        for (const socket of connections.keys()) socket.destroy();
+      }, 1_000).unref();
+    }
+    await serverClosed;
+    await renderPool.close();
+  };
+
   return {
     url: `http://${hostForUrl}:${address.port}`,
     port: address.port,
-    fingerprint: keyring.fingerprint,
-    keyring,
-    stats: () => ({ activeStreams: active.size, totalStreams, refused }),
-    close: async () => {
-      if (closing) return;
-      closing = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      for (const stream of active) stream.controller.abort(new AbortReason('shutdown'));
-      await Promise.all([...active].map((stream) => stream.done));
-      server.closeIdleConnections();
-      // Anything still open after the streams ended (half-read uploads) is cut.
-      setTimeout(() => {
-        for (const socket of sockets) socket.destroy();
-      }, 1000).unref();
-      await closed;
+    get fingerprint() {
+      return gate.keyring.fingerprint;
     },
+    get keyring() {
+      return gate.keyring;
+    },
+    reloadKeys: (keys) => {
+      gate.keyring = new Keyring(keys, { graceMs: settings.retiredGraceMs, now, previous: gate.keyring });
+    },
+    stats: () => ({ activeStreams: active.size, uploads: uploads.size, connections: connections.size, totalStreams, refused }),
+    close: () => (closed ??= close()),
   };
 }
 
-class StreamFailure extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function ridOfInvalidPayload(plaintext: Uint8Array): string | undefined {
-  const unpadded = unpadJson(plaintext, REQUEST_PADDING_BLOCK);
-  if ('reason' in unpadded) return undefined;
-  try {
-    const rid = (JSON.parse(unpadded.text) as { rid?: unknown } | null)?.rid;
-    return isRequestId(rid) ? rid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Engine and render errors carry codes and short texts; never echo request content. */
-function safeMessage(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\s+/g, ' ').slice(0, 200);
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout();
-      reject(new StreamFailure('upstream_timeout', `the engine sent nothing for ${ms} ms`));
-    }, ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -19,7 +19,7 @@ function runProcessZsh(script: string): Promise<string> {
 }
 const env = sandbox.env;
 let commands: string[];
-const KEYS_SUBCOMMANDS = ['generate', 'show', 'fetch', 'pin'];
+const KEYS_SUBCOMMANDS = ['generate', 'show', 'fetch', 'pin', 'api-token'];
 
 /** The command names listed by `--help` (so a new command cannot be forgotten here). */
 function listedCommands(help: string): string[] {

@@ -13,7 +13,7 @@ import { openRequest, parseRequestPlaintext, parseRouterKeyFile } from '../../sr
 import { renderPrompt, harmonyEncoding } from '../../src/router/render.js';
 import { makeSandbox, runCli } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
-import { cliLine, expectOneErrorLine, runShell, sh } from './support.js';
+import { cliLine, expectOneErrorLine, hasScript, runInPty, runShell, sh } from './support.js';
 
 type Json = Record<string, unknown>;
 
@@ -228,6 +228,17 @@ describe('ask: the answer is a tool call', () => {
     ]);
   });
 
+  it('on a terminal: the call line on stderr (the arguments are not streamed as commentary), nothing on stdout', async () => {
+    expect(hasScript(), 'util-linux script must be installed for the terminal tests').toBe(true);
+    const out = file('tty-stdout.txt');
+    const shown = await runInPty(`${cliLine(['ask', 'Use get_weather location=Paris', '--router', router.url, '--tools', weatherTools()])} > ${sh(out)}; echo "exit=$?"`, { ...env, NO_COLOR: '1' });
+    expect(readFileSync(out, 'utf8')).toBe('');
+    expect(shown.output).toContain('tool call: functions.get_weather {"location":"Paris"}\n');
+    expect(shown.output).toContain('exit=13');
+    // The analysis is shown dimmed on a terminal; the call's JSON only once, in the call line.
+    expect(shown.output.split('{"location":"Paris"}')).toHaveLength(2);
+  });
+
   it('a prompt that names no tool gets an ordinary answer (exit 0)', async () => {
     const result = await runCli(['ask', 'What is 2+2?', '--router', router.url, '--tools', weatherTools()], { env });
     expect(result.code, result.stderr).toBe(0);
@@ -291,6 +302,34 @@ describe('ask --tool-exec', () => {
     expect(text).toContain('<|start|>assistant<|channel|>analysis<|message|>The user asks for the tool get_weather.');
     expect(text).toContain('<|start|>assistant to=functions.get_weather<|channel|>commentary <|constrain|>json<|message|>{"location":"Paris"}<|call|>');
     expect(text.endsWith('<|start|>functions.get_weather to=assistant<|channel|>commentary<|message|>{"temperature":21,"unit":"celsius"}<|end|><|start|>assistant')).toBe(true);
+  });
+
+  it("after a tool call, earlier turns' analysis is dropped and this turn's kept (what the router rendered)", async () => {
+    const history = writeJson('history.json', {
+      messages: [
+        { role: 'user', content: 'What is 2+2?' },
+        { role: 'assistant', channel: 'analysis', content: 'OLD REASONING that must not be sent again after a tool call.' },
+        { role: 'assistant', channel: 'final', content: '2 + 2 = 4.' },
+      ],
+    });
+    const saved = file('history-out.json');
+    const result = await runCli(
+      ['ask', 'Use get_weather location=Paris', '--router', router.url, '--tools', weatherTools(), '--tool-exec', tool(), '--conversation', history, '--save', saved, '--json'],
+      { env },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const done = ndjson(result.stdout).at(-1) as { usage: { prompt_tokens: number } };
+    const all = (JSON.parse(readFileSync(saved, 'utf8')) as { messages: Json[] }).messages;
+    // The saved record keeps everything; round two sent it without the old analysis.
+    expect(all.some((message) => JSON.stringify(message).includes('OLD REASONING'))).toBe(true);
+    const roundTwo = all.slice(0, -2);
+    const withoutOld = roundTwo.filter((message) => !JSON.stringify(message).includes('OLD REASONING'));
+    const tokens = (messages: Json[]) =>
+      renderPrompt({ v: 1, rid: 'x', iat: 0, model: 'm', conversation: { messages }, params: { reasoning_effort: 'medium' } } as never, new Date()).tokens.length;
+    expect(tokens(withoutOld)).not.toBe(tokens(roundTwo));
+    expect(done.usage.prompt_tokens).toBe(tokens(withoutOld));
+    // This turn's analysis (before the call) was part of it.
+    expect(withoutOld.some((message) => message['channel'] === 'analysis')).toBe(true);
   });
 
   it('--json: tool_call, tool_result, then the final round and one done', async () => {

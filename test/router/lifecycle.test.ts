@@ -105,7 +105,8 @@ describe('graceful shutdown', () => {
   });
 
   it('a request caught mid-upload gets 503 shutting-down with Retry-After, and the exit is still 0', async () => {
-    const router = await startRouterProcess(sandbox.dir, [], sandbox.env);
+    // A minimum upload rate of 1 byte/s: this upload is slow, but not slow enough to be cut first.
+    const router = await startRouterProcess(sandbox.dir, ['--min-upload-rate', '1'], sandbox.env);
     try {
       const { port, hostname } = new URL(router.url);
       const socket = connect(Number(port), hostname);
@@ -118,7 +119,9 @@ describe('graceful shutdown', () => {
         'POST /v1/harmony/stream HTTP/1.1\r\nHost: router\r\nContent-Type: application/harmony-hpke-req\r\nContent-Length: 4096\r\n\r\n',
       );
       socket.write(Buffer.alloc(100));
-      await waitFor(async () => (await health(router.url))['active_streams'] === 1, 'the upload to take a slot');
+      // An upload is counted as such; it takes no stream slot until its body is complete and opened.
+      await waitFor(async () => (await health(router.url))['uploads'] === 1, 'the upload to be counted');
+      expect((await health(router.url))['active_streams']).toBe(0);
 
       const exit = router.stop('SIGTERM');
       await closed;

@@ -57,7 +57,9 @@ describe('start-up and plain endpoints', () => {
     expect(router.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
     // Without --key the key is ephemeral, and the human ready line on stdout says so.
     await waitFor(() => router.stdout().includes('listening'), 'the ready line');
-    expect(router.stdout()).toContain(`harmony-hpke router listening on ${router.url} (key ${router.fingerprint}, ephemeral, engine echo)`);
+    expect(router.stdout()).toContain(
+      `harmony-hpke router listening on ${router.url} (key ${router.fingerprint}, ephemeral, engine echo, open access: no API tokens)`,
+    );
     const readyFiles = readdirSync(sandbox.dir).filter((name) => name.startsWith('ready-'));
     expect(readyFiles).toHaveLength(1);
     expect(JSON.parse(readFileSync(join(sandbox.dir, readyFiles[0]!), 'utf8'))).toEqual({
@@ -74,6 +76,10 @@ describe('start-up and plain endpoints', () => {
       fingerprint: router.fingerprint,
       active_streams: 0,
       max_streams: 256,
+      uploads: 0,
+      connections: expect.any(Number),
+      replay_store: 'memory',
+      auth: 'open',
     });
   });
 
@@ -359,7 +365,14 @@ describe('a router without --test-faults', () => {
 
   it('prints the --json ready line: url, fingerprint, engine, ephemeral_key', async () => {
     const line = await waitFor(() => other.stdout().split('\n').find((candidate) => candidate.startsWith('{')), 'the ready line');
-    expect(JSON.parse(line)).toEqual({ url: other.url, fingerprint: other.fingerprint, engine: 'echo', ephemeral_key: true });
+    expect(JSON.parse(line)).toEqual({
+      url: other.url,
+      fingerprint: other.fingerprint,
+      engine: 'echo',
+      ephemeral_key: true,
+      auth: 'open',
+      replay_store: 'memory',
+    });
     expect(other.stdout().trim().split('\n')).toHaveLength(1);
   });
 

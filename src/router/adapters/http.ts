@@ -83,11 +83,14 @@ export class UpstreamCall {
         headers,
         body: JSON.stringify(this.options.body),
         signal: this.controller.signal,
+        // Never follow a redirect: it would POST the decrypted conversation to another origin.
+        // A 3xx is answered like any other non-2xx status.
+        redirect: 'manual',
       });
     } catch (error) {
       throw this.failure(error, 'connect');
     }
-    if (!response.ok) {
+    if (!response.ok || response.type === 'opaqueredirect') {
       // The body is never read: it may echo the prompt.
       await response.body?.cancel().catch(() => {});
       throw new UpstreamError(UPSTREAM_ERROR_CODES.httpStatus, `the upstream answered HTTP ${response.status}`, {

@@ -17,6 +17,7 @@ import { endpointUrl } from './http.js';
 import { llamaCppAdapter } from './llamacpp.js';
 import { runOllama } from './ollama.js';
 import { openAiCompletionsAdapter } from './openai-completions.js';
+import { runChat } from './openai-chat.js';
 import { sglangAdapter } from './sglang.js';
 import { UPSTREAM_KINDS, type UpstreamKind, type UpstreamOptions } from './types.js';
 import { vllmAdapter } from './vllm.js';
@@ -54,6 +55,9 @@ export function createUpstreamEngine(options: UpstreamOptions): Engine {
   }
   const settings: UpstreamOptions = { ...options };
   const kind = options.kind;
+  if (options.api === 'chat' && kind !== 'ollama') {
+    return { name: `upstream:${kind}:chat`, generate: (request: EngineRequest) => runChat(request, settings) };
+  }
   return {
     name: `upstream:${kind}`,
     generate(request: EngineRequest): AsyncIterable<EngineEvent> {

@@ -39,6 +39,11 @@ export interface UpstreamOptions {
    */
   readonly timeoutMs?: number | undefined;
   readonly tokenizer: HarmonyTokenizer;
+  /**
+   * `chat`: POST {url}/v1/chat/completions with the conversation instead of the rendered prompt
+   * (`serve --harmony off --upstream-api chat`; any kind but ollama, which is chat already).
+   */
+  readonly api?: 'completions' | 'chat' | undefined;
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;

@@ -1,0 +1,404 @@
+/**
+ * Admission of one stream request, before any stream slot is taken: read the body (bounded in
+ * size, time and rate, within the cap on concurrent uploads), open it, check its time and the
+ * replay store. The result is an opened request, a refusal to send, or "the client is gone".
+ */
+import type { IncomingMessage } from 'node:http';
+import {
+  openRequest,
+  parseRequestPlaintext,
+  requestErrorStatus,
+  type RequestPayload,
+  type RouterKey,
+} from '../hpke/index.js';
+import { HarmonyHpkeError } from '../errors.js';
+import type { Keyring } from './keyring.js';
+import type { RequestLog, Settings } from './options.js';
+import { openPlaintextBaseline } from './plaintext-baseline.js';
+import { ProblemType, type Problem } from './problem.js';
+import { replayTtlFor, ReplayStoreFullError, type ReplayStore } from './replay-cache.js';
+import type { TokenLimiter } from './auth/limits.js';
+import type { ApiTokenTable } from './auth/tokens.js';
+import type { RouterMetrics } from './metrics.js';
+
+export type OpenedRequest = Awaited<ReturnType<typeof openRequest>>;
+
+export interface Admitted {
+  readonly kind: 'admitted';
+  readonly opened: OpenedRequest;
+  /** The payload, or why it is invalid (reported inside the stream). */
+  readonly payload: RequestPayload | undefined;
+  readonly payloadError: HarmonyHpkeError | undefined;
+  readonly serverTime: number;
+  /** The API token's name, when the router authenticates clients. */
+  readonly token?: string | undefined;
+  /** The token's cap on max_tokens, if it has one. */
+  readonly maxTokens?: number | undefined;
+  /** Frees the token's stream slot (per-token limits); call once the request is over, whatever happened. */
+  readonly release: () => void;
+}
+
+export interface Refused {
+  readonly kind: 'refused';
+  readonly problem: Problem;
+  readonly log?: Partial<RequestLog>;
+}
+
+export type Admission = Admitted | Refused | { readonly kind: 'gone' };
+
+interface Upload {
+  readonly started: number;
+  received: number;
+  /** Ends the upload with 408 (evicted in favour of a newer one). */
+  readonly evict: () => void;
+}
+
+/** How often an upload's rate is checked. */
+const RATE_CHECK_MS = 200;
+
+/**
+ * The uploads in progress, at most `max`: when full, a new upload evicts the one with the lowest
+ * rate so far (bytes per ms of age; the oldest among equals), so slow uploads can never lock out
+ * others. A client that sends its body with its headers (every ordinary client) finishes its
+ * upload within the event-loop turn that started it, so it is never the one evicted.
+ */
+export class UploadSet {
+  private readonly uploads = new Set<Upload>();
+
+  constructor(private readonly max: number) {}
+
+  get size(): number {
+    return this.uploads.size;
+  }
+
+  add(upload: Upload): boolean {
+    if (this.uploads.size >= this.max) {
+      const now = performance.now();
+      let slowest: Upload | undefined;
+      let slowestRate = Number.POSITIVE_INFINITY;
+      for (const candidate of this.uploads) {
+        const rate = candidate.received / Math.max(1, now - candidate.started);
+        // Strictly lower: among equal rates the first (oldest) stays the choice.
+        if (rate < slowestRate) {
+          slowest = candidate;
+          slowestRate = rate;
+        }
+      }
+      if (slowest === undefined) return false;
+      this.uploads.delete(slowest);
+      slowest.evict();
+    }
+    this.uploads.add(upload);
+    return true;
+  }
+
+  delete(upload: Upload): void {
+    this.uploads.delete(upload);
+  }
+}
+
+export type BodyResult = Uint8Array | 'too-large' | 'too-slow' | 'aborted' | 'busy';
+
+/**
+ * The request body, or why there is none: over the limit; too slow (not complete within the body
+ * timeout, behind the minimum rate after the grace period, or evicted by a newer upload while the
+ * upload cap is reached); refused for want of an upload slot; or cut short (the router is shutting
+ * down, or the client went away mid-upload).
+ */
+export function readBody(req: IncomingMessage, settings: Settings, uploads: UploadSet, signal: AbortSignal): Promise<BodyResult> {
+  const declared = Number(req.headers['content-length']);
+  const length = Number.isFinite(declared) && declared >= 0 ? declared : undefined;
+  if (length !== undefined && length > settings.maxRequestBytes) return Promise.resolve('too-large');
+  if (signal.aborted) return Promise.resolve('aborted');
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    const upload: Upload = { started: performance.now(), received: 0, evict: () => finish('too-slow') };
+    let done = false;
+    const finish = (result: BodyResult) => {
+      if (done) return;
+      done = true;
+      clearTimeout(deadline);
+      clearInterval(rateCheck);
+      uploads.delete(upload);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      req.off('error', onClose);
+      signal.removeEventListener('abort', onClose);
+      if (result !== 'aborted' && !(result instanceof Uint8Array)) req.pause();
+      resolve(result);
+    };
+    const onData = (part: Buffer) => {
+      upload.received += part.byteLength;
+      if (upload.received > settings.maxRequestBytes) finish('too-large');
+      else parts.push(part);
+    };
+    const onEnd = () => finish(Buffer.concat(parts));
+    const onClose = () => finish('aborted');
+    const deadline = setTimeout(() => finish('too-slow'), settings.bodyTimeoutMs);
+    const rateCheck = setInterval(() => {
+      const elapsed = performance.now() - upload.started - settings.uploadGraceMs;
+      if (elapsed <= 0) return;
+      const due = Math.min(length ?? Number.POSITIVE_INFINITY, (settings.minUploadBytesPerSec * elapsed) / 1000);
+      if (upload.received < due) finish('too-slow');
+    }, RATE_CHECK_MS);
+    if (!uploads.add(upload)) {
+      finish('busy');
+      return;
+    }
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+    req.on('error', onClose);
+    signal.addEventListener('abort', onClose, { once: true });
+  });
+}
+
+/**
+ * The client is gone or cannot be answered: its socket is destroyed, or no longer writable (node:http
+ * ends the socket when the client half-closes, so nothing could be sent back).
+ */
+function clientLeft(req: IncomingMessage, signal: AbortSignal): boolean {
+  return signal.aborted || req.socket.destroyed || !req.socket.writable;
+}
+
+export interface AdmissionContext {
+  readonly settings: Settings;
+  /** Replaced on reload (SIGHUP). */
+  keyring: Keyring;
+  /** A key that opens nothing: unknown key ids are tried against it, so they take as long to refuse as known ones. */
+  readonly decoy: RouterKey;
+  readonly replay: ReplayStore;
+  readonly uploads: UploadSet;
+  readonly now: () => number;
+  /** Client authentication: the current token table, or undefined for open access. */
+  readonly apiTokens?: (() => ApiTokenTable | undefined) | undefined;
+  readonly limiter: TokenLimiter;
+  readonly metrics?: RouterMetrics | undefined;
+}
+
+const SHUTTING_DOWN: Problem = {
+  type: ProblemType.ShuttingDown,
+  status: 503,
+  title: 'The router is shutting down',
+  headers: { 'retry-after': '1' },
+};
+
+export function shuttingDown(): Problem {
+  return SHUTTING_DOWN;
+}
+
+/** Reads, opens and checks one request. `signal` aborts when the client goes away or the router shuts down. */
+export async function admit(
+  ctx: AdmissionContext,
+  req: IncomingMessage,
+  signal: AbortSignal,
+  baseline: boolean,
+  isClosing: () => boolean,
+): Promise<Admission> {
+  const { settings } = ctx;
+  const body = await readBody(req, settings, ctx.uploads, signal);
+  if (body === 'aborted') return isClosing() ? { kind: 'refused', problem: SHUTTING_DOWN } : { kind: 'gone' };
+  if (body === 'busy') {
+    return {
+      kind: 'refused',
+      problem: {
+        type: ProblemType.Overloaded,
+        status: 503,
+        title: 'Too many concurrent uploads',
+        detail: `this router reads at most ${settings.maxUploads} request bodies at once`,
+        headers: { 'retry-after': '1' },
+      },
+    };
+  }
+  if (body === 'too-slow') {
+    return {
+      kind: 'refused',
+      problem: {
+        type: ProblemType.RequestTimeout,
+        status: 408,
+        title: 'Request body too slow',
+        detail: `the body must arrive at ${settings.minUploadBytesPerSec} bytes/s or more, and whole within ${settings.bodyTimeoutMs} ms`,
+      },
+    };
+  }
+  if (body === 'too-large') {
+    return {
+      kind: 'refused',
+      problem: {
+        type: ProblemType.PayloadTooLarge,
+        status: 413,
+        title: 'Request too large',
+        detail: `the limit is ${settings.maxRequestBytes} bytes`,
+      },
+    };
+  }
+
+  // A client that left with its body (a half-close right after it) is not worth an HPKE open; its
+  // FIN may be read in this turn or the next (setImmediate lets it in).
+  if (clientLeft(req, signal)) return isClosing() ? { kind: 'refused', problem: SHUTTING_DOWN } : { kind: 'gone' };
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (clientLeft(req, signal)) return isClosing() ? { kind: 'refused', problem: SHUTTING_DOWN } : { kind: 'gone' };
+
+  let opened: OpenedRequest;
+  let unknownKey = false;
+  const openStarted = performance.now();
+  try {
+    opened = baseline
+      ? openPlaintextBaseline(body, ctx.keyring.current)
+      : await openRequest(body, (keyId) => {
+          const key = ctx.keyring.lookup(keyId);
+          if (key !== undefined) return key;
+          unknownKey = true;
+          return ctx.decoy;
+        });
+  } catch (error) {
+    // The status of each openRequest error is the protocol's table (src/hpke/errors.ts);
+    // anything else is a bug and becomes a bare 500.
+    const status = requestErrorStatus(error);
+    if (status === undefined) throw error;
+    const code = unknownKey ? 'REQUEST_KEY_UNKNOWN' : error instanceof HarmonyHpkeError ? error.code : 'UNEXPECTED';
+    return {
+      kind: 'refused',
+      problem:
+        status === 422
+          ? {
+              type: ProblemType.OhttpKey,
+              status: 422,
+              title: 'Unknown key id, unsupported suite, or the request does not open',
+              detail: 'fetch the key config again and re-seal',
+            }
+          : { type: ProblemType.MalformedRequest, status: 400, title: 'Malformed sealed request' },
+      log: { error: code },
+    };
+  }
+  ctx.metrics?.opened((performance.now() - openStarted) / 1000);
+  if (signal.aborted) return isClosing() ? { kind: 'refused', problem: SHUTTING_DOWN } : { kind: 'gone' };
+
+  // Parse the payload now (iat is inside it), but report a bad payload inside the stream.
+  let payload: RequestPayload | undefined;
+  let payloadError: HarmonyHpkeError | undefined;
+  try {
+    payload = parseRequestPlaintext(opened.plaintext);
+  } catch (error) {
+    if (!(error instanceof HarmonyHpkeError)) throw error;
+    payloadError = error;
+  }
+
+  // Client authentication, before any engine work and before the replay store is touched: a
+  // refused request burns no replay entry, so the client's retry after a 429 is the same bytes.
+  const auth = authenticate(ctx, payload);
+  if (auth.kind === 'refused') return auth;
+  const { release, token, maxTokens } = auth;
+  const refused = (result: Refused): Refused => {
+    release();
+    return result;
+  };
+
+  const nowMs = ctx.now();
+  const serverTime = Math.floor(nowMs / 1000);
+  const logFields = { rid: payload?.rid, kid: opened.header.keyId, token };
+  if (payload && Math.abs(payload.iat - serverTime) * 1000 > settings.iatSkewMs) {
+    return refused({
+      kind: 'refused',
+      problem: {
+        type: ProblemType.Replay,
+        status: 400,
+        title: 'Request time outside the accepted window',
+        detail: `iat must be within ${settings.iatSkewMs / 1000} s of the server time`,
+        extra: { server_time: serverTime },
+      },
+      log: logFields,
+    });
+  }
+  let fresh: boolean;
+  try {
+    // The entry outlives the request's whole acceptance window (iat plus the skew), never less.
+    const ttl = payload ? replayTtlFor(payload.iat, settings.iatSkewMs, nowMs, settings.replayTtlMs) : settings.replayTtlMs;
+    const replayStarted = performance.now();
+    let outcome: 'ok' | 'error' = 'error';
+    try {
+      fresh = await ctx.replay.remember(Buffer.from(opened.enc).toString('base64url'), ttl);
+      outcome = 'ok';
+    } finally {
+      ctx.metrics?.replayStore(outcome, (performance.now() - replayStarted) / 1000);
+    }
+  } catch (error) {
+    // Fail closed: without the replay check no request is served.
+    const full = error instanceof ReplayStoreFullError;
+    return refused({
+      kind: 'refused',
+      problem: {
+        type: ProblemType.ReplayStoreUnavailable,
+        status: 503,
+        title: full ? 'The replay store is full' : 'The replay store is unavailable',
+        headers: { 'retry-after': '1' },
+      },
+      log: { ...logFields, error: full ? 'REPLAY_STORE_FULL' : 'REPLAY_STORE_UNAVAILABLE' },
+    });
+  }
+  if (!fresh) {
+    return refused({
+      kind: 'refused',
+      problem: {
+        type: ProblemType.Replay,
+        status: 400,
+        title: 'Replayed request',
+        detail: 'this sealed request was already received',
+        extra: { server_time: serverTime },
+      },
+      log: logFields,
+    });
+  }
+  return { kind: 'admitted', opened, payload, payloadError, serverTime, token, maxTokens, release };
+}
+
+type Authenticated = { readonly kind: 'ok'; readonly release: () => void; readonly token?: string; readonly maxTokens?: number };
+
+/** The API token check and per-token limits (401 / 429), or an open-access pass. */
+function authenticate(ctx: AdmissionContext, payload: RequestPayload | undefined): Authenticated | Refused {
+  const tokens = ctx.apiTokens?.();
+  if (tokens === undefined) return { kind: 'ok', release: () => {} };
+  const result = tokens.authenticate(payload?.api_token);
+  if (!result.ok) {
+    ctx.metrics?.authRefused(result.reason);
+    // One answer for missing, unknown and disabled: nothing tells which tokens exist.
+    return {
+      kind: 'refused',
+      problem: {
+        type: ProblemType.Unauthorized,
+        status: 401,
+        title: 'A valid API token is required',
+        detail: 'put the API token in the sealed request (api_token)',
+        headers: { 'www-authenticate': 'HarmonyHpke-Api-Token' },
+      },
+      log: { error: `AUTH_${result.reason.toUpperCase()}` },
+    };
+  }
+  const { entry } = result;
+  const admitted = ctx.limiter.admit(entry);
+  if (!admitted.ok) {
+    ctx.metrics?.authRefused(admitted.reason, entry.name);
+    return {
+      kind: 'refused',
+      problem: {
+        type: ProblemType.RateLimited,
+        status: 429,
+        title: admitted.reason === 'streams' ? 'Too many concurrent streams for this API token' : 'Too many requests for this API token',
+        detail:
+          admitted.reason === 'streams'
+            ? `this token may hold ${entry.limits.maxStreams} streams at once`
+            : `this token may send ${entry.limits.requestsPerMinute} requests per minute`,
+        headers: { 'retry-after': String(admitted.retryAfterSeconds) },
+      },
+      log: { token: entry.name, error: admitted.reason === 'streams' ? 'LIMIT_STREAMS' : 'LIMIT_RATE' },
+    };
+  }
+  ctx.metrics?.tokenAccepted(entry.name);
+  return {
+    kind: 'ok',
+    release: admitted.release,
+    token: entry.name,
+    ...(entry.limits.maxTokens !== undefined ? { maxTokens: entry.limits.maxTokens } : {}),
+  };
+}
