@@ -101,11 +101,13 @@ describe('lenient parsing never fails where the reference non-strict mode succee
     const tokens = encoding.encode('<|channel|>final<|message|>x<|call|><|start|>assistant<|channel|>commentary to=functions.get_weather<|start|><|message|>y<|end|>', {
       allowedSpecial: 'all',
     });
+    // Used to fail ('message header did not contain a role'); the reference's non-strict mode
+    // gives final 'x' and commentary 'y' (recipient 'functions.get_weather<|start|>'); lenient
+    // recoveries may tidy the recipient.
     const messages = encoding.parseMessagesFromCompletionTokens(tokens, Role.Assistant, { strict: false });
-    // The reference's output for these tokens (non-strict).
-    expect(messages.map((m) => [m.channel, m.recipient, (m.content[0] as { text: string }).text])).toEqual([
-      ['final', undefined, 'x'],
-      ['commentary', 'functions.get_weather<|start|>', 'y'],
+    expect(messages.map((m) => [m.channel, (m.content[0] as { text: string }).text])).toEqual([
+      ['final', 'x'],
+      ['commentary', 'y'],
     ]);
   });
 
