@@ -101,6 +101,9 @@ describe('lenient parsing never fails where the reference non-strict mode succee
     const tokens = encoding.encode('<|channel|>final<|message|>x<|call|><|start|>assistant<|channel|>commentary to=functions.get_weather<|start|><|message|>y<|end|>', {
       allowedSpecial: 'all',
     });
+    // Used to fail ('message header did not contain a role'); the reference's non-strict mode
+    // gives final 'x' and commentary 'y' (recipient 'functions.get_weather<|start|>'); lenient
+    // recoveries may tidy the recipient.
     const messages = encoding.parseMessagesFromCompletionTokens(tokens, Role.Assistant, { strict: false });
     // The reference (non-strict) reads the recipient as 'functions.get_weather<|start|>'; lenient
     // mode may recover more than the reference, never less: the call keeps its tool's name.
