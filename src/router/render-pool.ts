@@ -68,17 +68,17 @@ export class RenderPool {
     return this.workerPath !== undefined;
   }
 
-  /** Renders `payload`; `sizeBytes` (the request plaintext's size) decides whether it is a large job. */
-  render(payload: RequestPayload, nowMs: number, signal?: AbortSignal, sizeBytes = 0): Promise<RenderedPrompt> {
+  /** Renders `payload` (its conversation from `source` when given); `sizeBytes` (the request plaintext's size) decides whether it is a large job. */
+  render(payload: RequestPayload, nowMs: number, signal?: AbortSignal, sizeBytes = 0, source?: string): Promise<RenderedPrompt> {
     if (this.workerPath === undefined || this.closed) {
-      return new Promise((resolve) => resolve(renderBounded(payload, new Date(nowMs), this.options.limits)));
+      return new Promise((resolve) => resolve(renderBounded(payload, new Date(nowMs), this.options.limits, source)));
     }
     if (this.queue.length >= this.options.maxQueue) {
       return Promise.reject(new RenderError('overloaded', 'too many conversations are waiting to be rendered'));
     }
     return new Promise<RenderedPrompt>((resolve, reject) => {
       const pending: Pending = {
-        job: { id: this.nextId++, payload, nowMs, limits: this.options.limits },
+        job: { id: this.nextId++, payload, nowMs, limits: this.options.limits, ...(source !== undefined ? { source } : {}) },
         large: sizeBytes >= LARGE_JOB_BYTES,
         resolve,
         reject,

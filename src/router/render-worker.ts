@@ -14,6 +14,8 @@ export interface RenderJob {
   readonly payload: RequestPayload;
   readonly nowMs: number;
   readonly limits: RenderLimits;
+  /** The request plaintext, when its conversation is read losslessly (render.ts losslessSource). */
+  readonly source?: string;
 }
 
 export type RenderReply =
@@ -35,7 +37,7 @@ if (port !== null) {
   port.on('message', (job: RenderJob) => {
     let reply: RenderReply;
     try {
-      const prompt = renderBounded(job.payload, new Date(job.nowMs), job.limits);
+      const prompt = renderBounded(job.payload, new Date(job.nowMs), job.limits, job.source);
       reply = {
         id: job.id,
         ok: true,

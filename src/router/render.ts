@@ -12,6 +12,7 @@ import {
   loadHarmonyEncoding,
   type HarmonyEncoding,
 } from '../harmony/index.js';
+import { parseJsonLossless } from '../harmony/json.js';
 import type { RequestPayload } from '../hpke/index.js';
 
 let encoding: HarmonyEncoding | undefined;
@@ -87,11 +88,11 @@ export function checkRenderable(payload: RequestPayload, limits: RenderLimits): 
  * renderPrompt within the limits, with errors as RenderError (never quoting the conversation):
  * what the render workers and the inline fallback both run.
  */
-export function renderBounded(payload: RequestPayload, now: Date, limits: RenderLimits): RenderedPrompt {
+export function renderBounded(payload: RequestPayload, now: Date, limits: RenderLimits, source?: string): RenderedPrompt {
   checkRenderable(payload, limits);
   let prompt: RenderedPrompt;
   try {
-    prompt = renderPrompt(payload, now);
+    prompt = renderPrompt(payload, now, source);
   } catch (error) {
     const code = typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : undefined;
     throw new RenderError(
@@ -105,8 +106,22 @@ export function renderBounded(payload: RequestPayload, now: Date, limits: Render
   return prompt;
 }
 
-export function renderPrompt(payload: RequestPayload, now: Date): RenderedPrompt {
-  const conversation = Conversation.fromDict(payload.conversation);
+/**
+ * The request plaintext as text, when its conversation must be read losslessly: tool schemas
+ * (`"parameters"`) carry numbers (`1.0`, integers past 2^53) and key orders that JSON.parse loses
+ * and the reference keeps. Other conversations render the same from the parsed payload.
+ */
+export function losslessSource(plaintext: Uint8Array): string | undefined {
+  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(plaintext);
+  return text.includes('"parameters"') ? text : undefined;
+}
+
+/** Renders the payload's conversation; with `source` (losslessSource), read from the text as the reference reads it. */
+export function renderPrompt(payload: RequestPayload, now: Date, source?: string): RenderedPrompt {
+  const conversation =
+    source !== undefined
+      ? Conversation.fromDict((parseJsonLossless(source) as { conversation?: unknown }).conversation)
+      : Conversation.fromDict(payload.conversation);
   const messages = [...conversation.messages];
   if (messages.length === 0) throw new Error('the conversation has no messages');
   if (messages[0]?.author.role !== Role.System) {

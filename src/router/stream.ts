@@ -15,7 +15,7 @@ import { DisconnectFault } from './engines/echo.js';
 import type { Admitted, OpenedRequest } from './admission.js';
 import type { RequestLog, Settings } from './options.js';
 import { PlaintextEventStream, type ChunkEventWriter } from './plaintext-baseline.js';
-import { RenderError, TokenTextDecoder, type RenderedPrompt } from './render.js';
+import { losslessSource, RenderError, TokenTextDecoder, type RenderedPrompt } from './render.js';
 import type { RenderPool } from './render-pool.js';
 import { AnalysisFilter } from './analysis-filter.js';
 import type { RouterMetrics } from './metrics.js';
@@ -118,7 +118,7 @@ export async function serveStream(
     const rendered = effort === payload.params.reasoning_effort ? payload : { ...payload, params: { ...payload.params, reasoning_effort: effort } };
     let prompt: RenderedPrompt;
     try {
-      prompt = await ctx.renderPool.render(rendered, ctx.now(), controller.signal, opened.plaintext.byteLength);
+      prompt = await ctx.renderPool.render(rendered, ctx.now(), controller.signal, opened.plaintext.byteLength, losslessSource(opened.plaintext));
     } catch (error) {
       if (controller.signal.aborted) throw error;
       if (error instanceof RenderError) throw new StreamFailure(error.code, error.message);
