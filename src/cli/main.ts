@@ -111,7 +111,11 @@ export async function main(argv: string[]): Promise<void> {
   process.stderr.on('error', () => {});
 
   let interrupts = 0;
+  let finished = false;
   const onSignal = (signal: NodeJS.Signals) => {
+    // A signal after the command is done (while the process winds down) must not kill it with the
+    // default action mid-exit: the work is complete, so it ends with the command's own code.
+    if (finished) process.exit(ctx.exitCode);
     interrupts += 1;
     if (interrupts > 1) process.exit(signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted);
     controller.abort(new InterruptedError(signal));
@@ -129,8 +133,7 @@ export async function main(argv: string[]): Promise<void> {
     terminal.clearSpinner();
     ctx.exitCode = reportError(terminal, error, debug, argv.includes('--json') && !jsonRecordWritten(error));
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    finished = true;
   }
   process.exitCode = ctx.exitCode;
 }
