@@ -583,7 +583,7 @@ export class Conversation {
   }
 
   /** The Python bindings' `Conversation.to_dict()`. */
-  toDict(): JsonObject {
+  toDict(): JsonObject & { messages: JsonObject[] } {
     return { messages: this.messages.map((message) => message.toDict()) };
   }
 

@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSandbox, REPO_ROOT } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
@@ -38,7 +39,9 @@ function readmeClientExample(): string {
 describe('README library example', () => {
   it('asks the router and prints the verified final answer', async () => {
     const file = join(scratch, 'client.mjs');
-    writeFileSync(file, readmeClientExample());
+    // The README's TypeScript with its types stripped (readme-typecheck.test.ts type-checks it).
+    const js = ts.transpileModule(readmeClientExample(), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    writeFileSync(file, js);
     const { stdout } = await promisify(execFile)(process.execPath, [file], {
       env: { ...process.env, ROUTER: router.url },
       timeout: 20_000,
