@@ -6,6 +6,7 @@
 import { fstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
+import { fileReadError } from '../file-errors.js';
 import type { CliContext } from './context.js';
 
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -68,11 +69,7 @@ export interface InputSource {
 
 /** Why a named input file cannot be opened, as the usage error (exit 2) it is. */
 export function inputFileError(error: unknown, what: string, path: string): UsageError {
-  const code = (error as NodeJS.ErrnoException).code;
-  return new UsageError(
-    code === 'ENOENT' ? 'INPUT_NOT_FOUND' : 'INPUT_UNREADABLE',
-    code === 'ENOENT' ? `${what} not found: ${path}` : `cannot read ${what} ${path}: ${code ?? 'error'}`,
-  );
+  return fileReadError(error, what, path, 'INPUT');
 }
 
 /** A file that cannot be read (permissions, I/O) is the user's to fix: a usage error, not an internal one. */

@@ -16,6 +16,7 @@ import {
 } from '../hpke/index.js';
 import { Conversation, DeveloperContent, Message, ReasoningEffort, Role, SystemContent } from '../harmony/index.js';
 import { UsageError } from '../errors.js';
+import { fileReadError } from '../file-errors.js';
 import { routerUrl } from './http.js';
 import type { SelectedKey } from './keys.js';
 
@@ -39,11 +40,7 @@ export async function loadConversationFile(path: string): Promise<Conversation> 
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      code === 'ENOENT' ? 'CONVERSATION_NOT_FOUND' : 'CONVERSATION_UNREADABLE',
-      code === 'ENOENT' ? `conversation file not found: ${path}` : `cannot read conversation file ${path}: ${code ?? 'error'}`,
-    );
+    throw fileReadError(error, 'conversation file', path, 'CONVERSATION');
   }
   try {
     return Conversation.fromJson(text);

@@ -6,6 +6,7 @@ import { chmod, mkdir, readdir, readFile, realpath, rename, stat, symlink, unlin
 import { dirname, join, resolve } from 'node:path';
 import { parseSession, serializeSession, type Session } from '../hpke/index.js';
 import { HarmonyHpkeError, KeyError, UsageError } from '../errors.js';
+import { fileReadError } from '../file-errors.js';
 import type { Env } from '../cli/output.js';
 import { writeUserFile } from './fs-atomic.js';
 import { sessionsDir } from './paths.js';
@@ -64,11 +65,7 @@ export async function readSession(path: string): Promise<Session> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (error instanceof KeyError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      code === 'ENOENT' ? 'SESSION_NOT_FOUND' : 'SESSION_UNREADABLE',
-      code === 'ENOENT' ? `session file not found: ${path}` : `cannot read session file ${path}: ${code ?? 'error'}`,
-    );
+    throw fileReadError(error, 'session file', path, 'SESSION');
   }
   try {
     return parseSession(text);

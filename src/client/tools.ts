@@ -18,6 +18,7 @@ import {
   type JsonObject,
 } from '../harmony/index.js';
 import { UsageError } from '../errors.js';
+import { fileReadError } from '../file-errors.js';
 
 export const BUILTIN_TOOLS = ['browser', 'python'] as const;
 export type BuiltinTool = (typeof BUILTIN_TOOLS)[number];
@@ -119,11 +120,7 @@ export async function loadToolsFile(path: string): Promise<ToolDescription[]> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      code === 'ENOENT' ? 'TOOLS_NOT_FOUND' : 'TOOLS_UNREADABLE',
-      code === 'ENOENT' ? `tools file not found: ${path}` : `cannot read tools file ${path}: ${code ?? 'error'}`,
-    );
+    throw fileReadError(error, 'tools file', path, 'TOOLS');
   }
   if (text.length > MAX_TOOLS_FILE_BYTES) throw bad(path, 'larger than 1 MiB');
   let value: unknown;

@@ -2,6 +2,7 @@
 import { lstat, readFile, stat } from 'node:fs/promises';
 import { parseRouterKeyFile, serializeRouterKeyFile, type RouterKey } from '../hpke/index.js';
 import { HarmonyHpkeError, KeyError, UsageError } from '../errors.js';
+import { fileReadError } from '../file-errors.js';
 import { writeFileAtomic } from '../client/fs-atomic.js';
 
 export async function readRouterKeyFile(path: string): Promise<RouterKey> {
@@ -9,11 +10,7 @@ export async function readRouterKeyFile(path: string): Promise<RouterKey> {
   try {
     mode = (await stat(path)).mode;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      code === 'ENOENT' ? 'KEY_FILE_NOT_FOUND' : 'KEY_FILE_UNREADABLE',
-      code === 'ENOENT' ? `key file not found: ${path}` : `cannot read key file ${path}: ${code ?? 'error'}`,
-    );
+    throw fileReadError(error, 'key file', path, 'KEY_FILE');
   }
   if ((mode & 0o077) !== 0) {
     throw new KeyError(

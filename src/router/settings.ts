@@ -13,6 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
+import { fileReadError } from '../file-errors.js';
 
 export type ReasoningEffort = 'low' | 'medium' | 'high';
 export type UpstreamApi = 'completions' | 'chat';
@@ -80,11 +81,7 @@ export async function readRouterConfigFile(path: string): Promise<RouterConfigFi
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      code === 'ENOENT' ? 'ROUTER_CONFIG_NOT_FOUND' : 'ROUTER_CONFIG_UNREADABLE',
-      code === 'ENOENT' ? `router config file not found: ${path}` : `cannot read router config file ${path}: ${code ?? 'error'}`,
-    );
+    throw fileReadError(error, 'router config file', path, 'ROUTER_CONFIG');
   }
   let parsed: unknown;
   try {
