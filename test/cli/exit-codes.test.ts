@@ -2,27 +2,17 @@
  * Every documented exit code, produced by the real binary against a real router process, with the
  * one-line error format `harmony-hpke: error: <message> (<CODE>)` and no stack trace.
  */
-import { createServer } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, makeSandbox, runCli, spawnCli } from '../helpers/cli.js';
+import { freePort } from '../helpers/external.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 import { errorLines, expectOneErrorLine } from './support.js';
 
 const sandbox = makeSandbox();
 const routers: RouterProcess[] = [];
 let router: RouterProcess;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startRouter(args: string[]): Promise<RouterProcess> {
   const started = await startRouterProcess(sandbox.dir, args, sandbox.env);
