@@ -6,4 +6,4 @@
 export * as harmony from './harmony/index.js';
 export * as hpke from './hpke/index.js';
 export * as sse from './sse/index.js';
-export * from './errors.js';
+export * from './core/errors.js';

@@ -1,4 +1,4 @@
-import type { ErrorFamily } from '../errors.js';
+import type { ErrorFamily } from '../core/errors.js';
 
 /** Exit codes: stable, documented in the README and by `harmony-hpke help exit-codes`. */
 export const ExitCode = {

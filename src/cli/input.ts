@@ -5,8 +5,8 @@
  */
 import { fstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
-import { fileReadError } from '../file-errors.js';
+import { UsageError } from '../core/errors.js';
+import { fileReadError } from '../node/file-errors.js';
 import type { CliContext } from './context.js';
 
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;

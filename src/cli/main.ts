@@ -3,7 +3,7 @@
  * and keeps pipes (`| head`) and Ctrl-C quiet.
  */
 import { CommanderError } from 'commander';
-import { HarmonyHpkeError } from '../errors.js';
+import { HarmonyHpkeError } from '../core/errors.js';
 import { setRanksSource } from '../harmony/tokenizer.js';
 import { readRanksCache } from '../ranks-cache.js';
 import { packageVersion } from '../version.js';

@@ -5,13 +5,15 @@
 import { stripVTControlCharacters } from 'node:util';
 import { Chalk, type ChalkInstance, type ColorSupportLevel } from 'chalk';
 import { oneLineText, safeJson, terminalText } from './safe-text.js';
+import type { Env } from '../node/env.js';
+
+export type { Env };
 
 export interface OutputStream {
   write(chunk: string | Uint8Array): boolean;
   readonly isTTY?: boolean | undefined;
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * FORCE_COLOR wins over NO_COLOR (as in Node itself); NO_COLOR with any non-empty value disables

@@ -1,4 +1,4 @@
-import { HarmonyHpkeError } from '../errors.js';
+import { HarmonyHpkeError } from '../core/errors.js';
 import { exitCodeForFamily } from './exit-codes.js';
 import type { Terminal } from './output.js';
 

@@ -3,7 +3,7 @@
  * when the verified stream ends in a call to that tool whose arguments parse as JSON and, as
  * compact JSON, match the regex.
  */
-import { CheckFailedError, UsageError } from '../errors.js';
+import { CheckFailedError, UsageError } from '../core/errors.js';
 import { sanitizeText } from '../hpke/index.js';
 import type { StreamOutcome } from './stream-view.js';
 

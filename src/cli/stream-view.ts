@@ -4,7 +4,7 @@
  * NDJSON events. Used by ask, send --decode and decode alike.
  */
 import type { DecodedEvent } from '../sse/index.js';
-import { CheckFailedError, HarmonyParseError, IncompleteAnswerError, IntegrityError, NetworkError, RouterError } from '../errors.js';
+import { CheckFailedError, HarmonyParseError, IncompleteAnswerError, IntegrityError, NetworkError, RouterError } from '../core/errors.js';
 import { loadHarmonyEncoding, Role, StreamableParser, type Message } from '../harmony/index.js';
 import type { Spinner, Terminal } from './output.js';
 import { pythonRepr, safeJson } from './safe-text.js';

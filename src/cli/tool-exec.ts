@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { sanitizeText } from '../hpke/index.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import type { ToolCall } from './tool-call.js';
 
 export const TOOL_OUTPUT_LIMIT = 1024 * 1024;

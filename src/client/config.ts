@@ -8,10 +8,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve, resolve as resolvePath } from 'node:path';
-import { KeyError, UsageError } from '../errors.js';
-import type { Env } from '../cli/output.js';
+import { KeyError, UsageError } from '../core/errors.js';
+import type { Env } from '../node/env.js';
 import { parseUrl } from './http.js';
-import { configFile } from './paths.js';
+import { configFile } from '../node/paths.js';
 
 export interface Profile {
   readonly router?: string;

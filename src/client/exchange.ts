@@ -3,8 +3,8 @@
  * on a 422 key refusal refetch the key and re-seal exactly once. Returns the open response.
  */
 import { newRequestId, type RequestPayload, type Session } from '../hpke/index.js';
-import { KeyError } from '../errors.js';
-import type { Env } from '../cli/output.js';
+import { KeyError } from '../core/errors.js';
+import type { Env } from '../node/env.js';
 import { sendWithRetry, type HttpResponse, type RetryPolicy, type Timeouts, DEFAULT_RETRY } from './http.js';
 import { resolveRouterKey, type SelectedKey } from './keys.js';
 import { sealForRouter, type SealedForRouter } from './request.js';

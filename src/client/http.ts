@@ -4,7 +4,7 @@
  * typed errors.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { AuthError, IntegrityError, KeyError, NetworkError, RouterRefusedError, UsageError } from '../errors.js';
+import { AuthError, IntegrityError, KeyError, NetworkError, RouterRefusedError, UsageError } from '../core/errors.js';
 import { OHTTP_KEY_PROBLEM_TYPE, REPLAY_PROBLEM_TYPE } from '../hpke/http-names.js';
 
 export interface Timeouts {

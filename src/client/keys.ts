@@ -17,11 +17,11 @@ import {
   encodeKeyConfigList,
   type KeyConfig,
 } from '../hpke/index.js';
-import { HarmonyHpkeError, KeyError, UsageError } from '../errors.js';
-import type { Env } from '../cli/output.js';
+import { HarmonyHpkeError, KeyError, UsageError } from '../core/errors.js';
+import type { Env } from '../node/env.js';
 import { parseUrl, readAll, routerUrl, sendWithRetry, type Timeouts } from './http.js';
-import { writeUserFile } from './fs-atomic.js';
-import { pinsFile } from './paths.js';
+import { writeUserFile } from '../node/fs-atomic.js';
+import { pinsFile } from '../node/paths.js';
 
 export { KEYS_PATH, OHTTP_KEYS_MEDIA_TYPE };
 

@@ -15,8 +15,8 @@ import {
   type Session,
 } from '../hpke/index.js';
 import { Conversation, DeveloperContent, Message, ReasoningEffort, Role, SystemContent } from '../harmony/index.js';
-import { UsageError } from '../errors.js';
-import { fileReadError } from '../file-errors.js';
+import { UsageError } from '../core/errors.js';
+import { fileReadError } from '../node/file-errors.js';
 import { routerUrl } from './http.js';
 import type { SelectedKey } from './keys.js';
 

@@ -5,11 +5,11 @@
 import { chmod, mkdir, readdir, readFile, realpath, rename, stat, symlink, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseSession, serializeSession, type Session } from '../hpke/index.js';
-import { HarmonyHpkeError, KeyError, UsageError } from '../errors.js';
-import { fileReadError } from '../file-errors.js';
-import type { Env } from '../cli/output.js';
-import { writeUserFile } from './fs-atomic.js';
-import { sessionsDir } from './paths.js';
+import { HarmonyHpkeError, KeyError, UsageError } from '../core/errors.js';
+import { fileReadError } from '../node/file-errors.js';
+import type { Env } from '../node/env.js';
+import { writeUserFile } from '../node/fs-atomic.js';
+import { sessionsDir } from '../node/paths.js';
 
 export function defaultSessionPath(env: Env, rid: string): string {
   return join(sessionsDir(env), `${rid}.json`);

@@ -17,8 +17,8 @@ import {
   ToolNamespaceConfig,
   type JsonObject,
 } from '../harmony/index.js';
-import { UsageError } from '../errors.js';
-import { fileReadError } from '../file-errors.js';
+import { UsageError } from '../core/errors.js';
+import { fileReadError } from '../node/file-errors.js';
 
 export const BUILTIN_TOOLS = ['browser', 'python'] as const;
 export type BuiltinTool = (typeof BUILTIN_TOOLS)[number];

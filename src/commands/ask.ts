@@ -1,7 +1,7 @@
 /** `harmony-hpke ask`: build, seal, send, decrypt and stream the answer, all in one. */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { Author, Conversation, Message, Role } from '../harmony/index.js';
 import { decryptStreamBatches } from '../sse/index.js';
 import type { CliContext } from '../cli/context.js';
@@ -11,7 +11,7 @@ import { terminalFor } from '../cli/output.js';
 import { checkFinish, doneRecord, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { exchange } from '../client/exchange.js';
-import { writeUserFile } from '../client/fs-atomic.js';
+import { writeUserFile } from '../node/fs-atomic.js';
 import { buildConversation, buildPayload } from '../client/request.js';
 import { startEmbeddedRouter } from '../client/embedded-router.js';
 import { reportStreamError } from '../cli/report.js';

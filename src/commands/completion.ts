@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 interface OptionSpec {
   readonly flags: string[];

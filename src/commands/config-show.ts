@@ -7,7 +7,7 @@ import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { terminalFor } from '../cli/output.js';
 import { resolveRouterSettings, type GlobalFlags, type RouterFlags } from '../client/config.js';
-import { configFile, pinsFile, sessionsDir } from '../client/paths.js';
+import { configFile, pinsFile, sessionsDir } from '../node/paths.js';
 
 export async function run(ctx: CliContext, options: RouterFlags & GlobalFlags & { json?: boolean; quiet?: boolean }): Promise<number> {
   const terminal = terminalFor(ctx, options);

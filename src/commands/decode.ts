@@ -9,7 +9,7 @@ import { reportStreamError } from '../cli/report.js';
 import { answerExitCode } from '../cli/tool-call.js';
 import { checkFinish, doneRecord, rememberResponse, viewStream } from '../cli/stream-view.js';
 import { listStoredSessions, readSession } from '../client/session-store.js';
-import { TruncatedError, UsageError } from '../errors.js';
+import { TruncatedError, UsageError } from '../core/errors.js';
 import { readStreamHead } from '../client/stream-head.js';
 import type { DisplayOptions, GlobalOptions } from '../cli/program.js';
 

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../cli/context.js';
 import { EXIT_CODE_TABLE, ExitCode } from '../cli/exit-codes.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 export async function run(ctx: CliContext, topic: string | undefined, program: Command): Promise<number> {
   if (topic === undefined) {

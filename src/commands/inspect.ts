@@ -24,7 +24,7 @@ import { readInputFile } from '../cli/input.js';
 import { terminalFor, type Terminal } from '../cli/output.js';
 import { messageRecord } from '../cli/stream-view.js';
 import { readSession } from '../client/session-store.js';
-import { HarmonyHpkeError, UsageError } from '../errors.js';
+import { HarmonyHpkeError, UsageError } from '../core/errors.js';
 
 export interface InspectOptions {
   readonly session?: string;

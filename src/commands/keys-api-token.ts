@@ -5,7 +5,7 @@
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { terminalFor } from '../cli/output.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { appendApiToken } from '../router/auth/token-file.js';
 import { isValidTokenName, newApiToken } from '../router/auth/tokens.js';
 

@@ -4,9 +4,9 @@ import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { terminalFor } from '../cli/output.js';
 import { resolveRouterSettings } from '../client/config.js';
-import { writeUserFile } from '../client/fs-atomic.js';
+import { writeUserFile } from '../node/fs-atomic.js';
 import { resolveRouterKey } from '../client/keys.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { timeoutsFrom } from '../cli/program.js';
 
 export async function run(

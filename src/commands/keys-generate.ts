@@ -4,7 +4,7 @@ import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { terminalFor } from '../cli/output.js';
 import { writeRouterKeyFile } from '../router/key-file.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 export async function run(
   ctx: CliContext,

@@ -5,7 +5,7 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { terminalFor } from '../cli/output.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { fetchKeyConfigs, chooseKey, pinStoreKey, readPinStore, updatePinStore } from '../client/keys.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { timeoutsFrom } from '../cli/program.js';
 
 export async function run(

@@ -5,7 +5,7 @@ import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { inputFileError } from '../cli/input.js';
 import { terminalFor } from '../cli/output.js';
-import { writeUserFile } from '../client/fs-atomic.js';
+import { writeUserFile } from '../node/fs-atomic.js';
 import { readRouterKeyFile } from '../router/key-file.js';
 
 export async function run(ctx: CliContext, file: string, options: { json?: boolean; configOut?: string }): Promise<number> {

@@ -11,7 +11,7 @@ import { checkFinish, doneRecord, rememberResponse, timingLine, viewStream } fro
 import { DEFAULT_RETRY, sendWithRetry } from '../client/http.js';
 import { parseEnvelope } from '../client/request.js';
 import { readSession } from '../client/session-store.js';
-import { KeyError, UsageError } from '../errors.js';
+import { KeyError, UsageError } from '../core/errors.js';
 import type { DisplayOptions, GlobalOptions, TimeoutOptions } from '../cli/program.js';
 import { timeoutsFrom } from '../cli/program.js';
 

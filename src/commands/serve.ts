@@ -1,12 +1,12 @@
 /** `harmony-hpke serve`: the reference router, until SIGINT/SIGTERM (then a graceful stop, exit 0). */
 import { generateRouterKey, type RouterKey } from '../hpke/index.js';
-import { NetworkError, UsageError } from '../errors.js';
+import { NetworkError, UsageError } from '../core/errors.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { terminalFor } from '../cli/output.js';
 import { oneLineText, safeJson } from '../cli/safe-text.js';
 import { readFile, rm } from 'node:fs/promises';
-import { writeUserFile } from '../client/fs-atomic.js';
+import { writeUserFile } from '../node/fs-atomic.js';
 import { readRouterKeyFile } from '../router/key-file.js';
 import { createEchoEngine } from '../router/engines/echo.js';
 import { parseFault, startRouter, type RequestLog } from '../router/server.js';

@@ -10,7 +10,7 @@ import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { terminalFor } from '../cli/output.js';
 import { oneLineText } from '../cli/safe-text.js';
-import { sessionsDir } from '../client/paths.js';
+import { sessionsDir } from '../node/paths.js';
 import { readSession } from '../client/session-store.js';
 
 export interface SessionsOptions {

@@ -6,7 +6,7 @@
  * disallowed special token, an unknown encoding or role) raises UsageError. A broken install
  * (gpt-tokenizer's ranks missing) raises InternalError.
  */
-import { HarmonyParseError, UsageError } from '../errors.js';
+import { HarmonyParseError, UsageError } from '../core/errors.js';
 
 export { HarmonyParseError, UsageError };
 

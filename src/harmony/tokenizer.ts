@@ -18,7 +18,7 @@
  * encoding, so a decoder (the CLI's `decode`) pays for the ranks alone.
  */
 import { createRequire } from 'node:module';
-import { InternalError } from '../errors.js';
+import { InternalError } from '../core/errors.js';
 import { HarmonyErrorCode, HarmonyParseError, UsageError } from './errors.js';
 import { BPE_RANK_COUNT, SpecialToken, SpecialTokenText, VOCAB_SIZE, allSpecialTokens, specialTokenId, specialTokenText } from './registry.js';
 import { bytePairEncode } from './bpe.js';

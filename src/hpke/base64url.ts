@@ -6,7 +6,7 @@
  * the last character. Node's own decoder silently skips invalid characters, which would let a
  * modified text decode to the same bytes; every protocol field goes through the strict decoder.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 export function toBase64Url(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');

@@ -9,7 +9,7 @@
  *
  * Extra members are allowed (and kept) for forward compatibility; the listed ones are checked.
  */
-import { IntegrityError, RouterError, UsageError } from '../errors.js';
+import { IntegrityError, RouterError, UsageError } from '../core/errors.js';
 import { padToMultiple, unpadJson } from './request.js';
 
 export const CHUNK_PADDING_BLOCK = 64;

@@ -1,11 +1,11 @@
 /**
  * Every error code raised by src/hpke and src/sse, in one table, so the CLI can document them.
  *
- * The classes live in src/errors.ts; a code always comes with the same class (family), listed here.
+ * The classes live in src/core/errors.ts; a code always comes with the same class (family), listed here.
  * Messages name the check that failed and never contain plaintext, keys or secrets.
  */
-import type { ErrorFamily } from '../errors.js';
-import { HarmonyHpkeError } from '../errors.js';
+import type { ErrorFamily } from '../core/errors.js';
+import { HarmonyHpkeError } from '../core/errors.js';
 
 export interface ProtocolErrorCode {
   readonly code: string;

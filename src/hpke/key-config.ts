@@ -5,7 +5,7 @@
  *   key_config = key_id(1) kem_id(2) public_key(Npk) suites_len(2) (kdf_id(2) aead_id(2))*
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { KeyError, UsageError } from '../errors.js';
+import { KeyError, UsageError } from '../core/errors.js';
 import { isSupportedSuite, KEM_X25519_HKDF_SHA256, hex16 } from './suite.js';
 
 export interface SuiteId {

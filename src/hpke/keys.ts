@@ -7,7 +7,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type webcrypto } from 'node:crypto';
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
-import { KeyError, UsageError } from '../errors.js';
+import { KeyError, UsageError } from '../core/errors.js';
 import { fromBase64Url, toBase64Url, tryFromBase64Url } from './base64url.js';
 import type { KeyConfig, SuiteId } from './key-config.js';
 import {

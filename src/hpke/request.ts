@@ -13,7 +13,7 @@ import { isUtf8 } from 'node:buffer';
 import { randomBytes, type webcrypto } from 'node:crypto';
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
-import { IntegrityError, KeyError, UsageError } from '../errors.js';
+import { IntegrityError, KeyError, UsageError } from '../core/errors.js';
 import { toBase64Url, tryFromBase64Url } from './base64url.js';
 import type { KeyConfig, SuiteId } from './key-config.js';
 import { copyBuffer, type RouterKey } from './keys.js';

@@ -13,7 +13,7 @@
  * per chunk).
  */
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { IntegrityError, UsageError } from '../errors.js';
+import { IntegrityError, UsageError } from '../core/errors.js';
 import { aeadParams, type AeadParams, X25519_KEY_LENGTH } from './suite.js';
 
 export interface ResponseKeys {

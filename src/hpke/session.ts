@@ -6,7 +6,7 @@
  *    "enc":"<b64url>","secret":"<b64url>","rid":"...","iat":1767225600,
  *    "key_config_sha256":"<hex>","response_nonce":"<b64url>"}     (response_nonce once decoded)
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { toBase64Url, tryFromBase64Url } from './base64url.js';
 import { keyConfigSha256, type KeyConfig } from './key-config.js';
 import { isRequestId, type RequestHeader } from './request.js';

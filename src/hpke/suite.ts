@@ -3,7 +3,7 @@
  * (mandatory), AES-256-GCM or ChaCha20-Poly1305 (RFC 9180 section 7).
  */
 import type { CipherSuite } from '@hpke/core';
-import { KeyError } from '../errors.js';
+import { KeyError } from '../core/errors.js';
 
 export const KEM_X25519_HKDF_SHA256 = 0x0020;
 export const KDF_HKDF_SHA256 = 0x0001;

@@ -11,7 +11,7 @@ import {
   type RequestPayload,
   type RouterKey,
 } from '../hpke/index.js';
-import { HarmonyHpkeError } from '../errors.js';
+import { HarmonyHpkeError } from '../core/errors.js';
 import type { Keyring } from './keyring.js';
 import type { RequestLog, Settings } from './options.js';
 import { openPlaintextBaseline } from './plaintext-baseline.js';

@@ -1,9 +1,9 @@
 /** Router key files on disk: private keys must not be readable by group or world. */
 import { lstat, readFile, stat } from 'node:fs/promises';
 import { parseRouterKeyFile, serializeRouterKeyFile, type RouterKey } from '../hpke/index.js';
-import { HarmonyHpkeError, KeyError, UsageError } from '../errors.js';
-import { fileReadError } from '../file-errors.js';
-import { writeFileAtomic } from '../client/fs-atomic.js';
+import { HarmonyHpkeError, KeyError, UsageError } from '../core/errors.js';
+import { fileReadError } from '../node/file-errors.js';
+import { writeFileAtomic } from '../node/fs-atomic.js';
 
 export async function readRouterKeyFile(path: string): Promise<RouterKey> {
   let mode: number;

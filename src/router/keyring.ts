@@ -7,7 +7,7 @@
  * before the reload. A reload that keeps a retired key keeps its deadline.
  */
 import { encodeKeyConfigList, keyConfigOf, publicKeyFingerprint, type RouterKey } from '../hpke/index.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 function sameKey(a: RouterKey, b: RouterKey): boolean {
   return a.keyId === b.keyId && Buffer.from(a.publicKey).equals(Buffer.from(b.publicKey));

@@ -12,7 +12,7 @@
  * by itself (backoff up to 500 ms) and the store works again as soon as Redis answers.
  */
 import { Redis } from 'ioredis';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { ReplayStoreFullError, type ReplayStore } from './replay-cache.js';
 
 export interface RedisReplayStoreOptions {

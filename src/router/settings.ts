@@ -12,8 +12,8 @@
  * `api_keys`, `replay_store`, `metrics_port`, `metrics_host`, which flags override.
  */
 import { readFile } from 'node:fs/promises';
-import { UsageError } from '../errors.js';
-import { fileReadError } from '../file-errors.js';
+import { UsageError } from '../core/errors.js';
+import { fileReadError } from '../node/file-errors.js';
 
 export type ReasoningEffort = 'low' | 'medium' | 'high';
 export type UpstreamApi = 'completions' | 'chat';

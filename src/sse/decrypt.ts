@@ -15,7 +15,7 @@
  * HPKE_HEADER_MISMATCH, RID_MISMATCH, and a second response for one session SECOND_RESPONSE.
  */
 import { createParser, type EventSourceMessage, type EventSourceParser, type ParseError } from 'eventsource-parser';
-import { HarmonyHpkeError, IntegrityError, InternalError, TruncatedError, UsageError } from '../errors.js';
+import { HarmonyHpkeError, IntegrityError, InternalError, TruncatedError, UsageError } from '../core/errors.js';
 import { base64UrlLength, toBase64Url, tryFromBase64Url } from '../hpke/base64url.js';
 import {
   MAX_CHUNK_PLAINTEXT,

@@ -16,7 +16,7 @@
  *
  * Lines end with LF; every event ends with an empty line.
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { toBase64Url } from '../hpke/base64url.js';
 import { encodeChunkPlaintext, type ChunkMessage } from '../hpke/chunks.js';
 import { deriveResponseKeys, newResponseNonce, ResponseSealer, type ResponseKeys } from '../hpke/response.js';

@@ -17,7 +17,7 @@ import { reportError } from '../../src/cli/main.js';
 import { Terminal } from '../../src/cli/output.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { oneLineText, pythonRepr, safeJson, terminalText } from '../../src/cli/safe-text.js';
-import { HarmonyHpkeError } from '../../src/errors.js';
+import { HarmonyHpkeError } from '../../src/core/errors.js';
 import { loadHarmonyEncoding } from '../../src/harmony/index.js';
 import { startHostileRouter, startChunk, type HostileRouter, type HostileScript } from '../helpers/hostile-router.js';
 

@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IntegrityError } from '../../src/errors.js';
+import { IntegrityError } from '../../src/core/errors.js';
 import { loadHarmonyEncoding } from '../../src/harmony/index.js';
 import { parseKeyConfigList, type Session } from '../../src/hpke/index.js';
 import { decryptStream } from '../../src/sse/index.js';

@@ -11,7 +11,7 @@ import { buildProgram } from '../../src/cli/program.js';
 import { reportError } from '../../src/cli/main.js';
 import { Terminal } from '../../src/cli/output.js';
 import type { CliContext } from '../../src/cli/context.js';
-import { HarmonyHpkeError } from '../../src/errors.js';
+import { HarmonyHpkeError } from '../../src/core/errors.js';
 import { generateRouterKey, keyConfigOf, type RouterKey, type Session } from '../../src/hpke/index.js';
 import { send } from '../../src/client/http.js';
 import { buildConversation, buildPayload, sealForRouter } from '../../src/client/request.js';

@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HarmonyHpkeError, KeyError, UsageError } from '../../src/errors.js';
+import { HarmonyHpkeError, KeyError, UsageError } from '../../src/core/errors.js';
 import {
   encodeKeyConfigList,
   generateRouterKey,

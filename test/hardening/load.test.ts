@@ -6,7 +6,7 @@
  * /proc) is recorded before, at the peak and after, and only checked against a generous bound.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RouterRefusedError } from '../../src/errors.js';
+import { RouterRefusedError } from '../../src/core/errors.js';
 import { loadHarmonyEncoding } from '../../src/harmony/index.js';
 import { decryptStream } from '../../src/sse/index.js';
 import { send, sendWithRetry } from '../../src/client/http.js';

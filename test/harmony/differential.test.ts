@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { HarmonyHpkeError } from '../../src/errors.js';
+import { HarmonyHpkeError } from '../../src/core/errors.js';
 import {
   Conversation,
   Message,

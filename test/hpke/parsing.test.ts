@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HarmonyHpkeError, IntegrityError, KeyError, UsageError } from '../../src/errors.js';
+import { HarmonyHpkeError, IntegrityError, KeyError, UsageError } from '../../src/core/errors.js';
 import {
   chunkNonce,
   deriveResponseKeys,

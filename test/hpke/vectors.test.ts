@@ -26,7 +26,7 @@ import {
   x25519PublicKey,
   type RouterKey,
 } from '../../src/hpke/index.js';
-import { KeyError } from '../../src/errors.js';
+import { KeyError } from '../../src/core/errors.js';
 import { fixturesDir, hex, sharedDir, toHex, utf8, vectors } from './vectors-data.js';
 
 describe('fixtures/protocol-vectors', () => {

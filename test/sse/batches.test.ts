@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decryptStream, decryptStreamBatches, type DecodedEvent } from '../../src/sse/index.js';
-import { HarmonyHpkeError } from '../../src/errors.js';
+import { HarmonyHpkeError } from '../../src/core/errors.js';
 import { aes128, sessionFor, splitEvents } from './helpers.js';
 
 const SEED = Number(process.env.FC_SEED ?? 20261201);

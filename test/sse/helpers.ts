@@ -13,7 +13,7 @@ import {
   type DecodedEvent,
   type StreamDecoderOptions,
 } from '../../src/sse/index.js';
-import { HarmonyHpkeError } from '../../src/errors.js';
+import { HarmonyHpkeError } from '../../src/core/errors.js';
 import { hex, utf8, vector, type ProtocolVector } from '../hpke/vectors-data.js';
 
 export function sessionFor(v: ProtocolVector, overrides: Partial<Session> = {}): Session {

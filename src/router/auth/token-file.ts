@@ -1,7 +1,7 @@
 /** The API token file on disk: mode 0600 like a key file, read whole, rewritten atomically. */
 import { readFile, stat } from 'node:fs/promises';
-import { KeyError, UsageError } from '../../errors.js';
-import { writeFileAtomic } from '../../client/fs-atomic.js';
+import { KeyError, UsageError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../node/fs-atomic.js';
 import { ApiTokenTable, parseApiTokenFile, tokenFileLine, type TokenLimits } from './tokens.js';
 
 async function readChecked(path: string): Promise<string | undefined> {

@@ -12,7 +12,7 @@
  * answer's timing nor its body tells which tokens exist.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../../core/errors.js';
 
 export const API_TOKEN_PREFIX = 'hhpke_';
 const TOKEN_BYTES = 32;

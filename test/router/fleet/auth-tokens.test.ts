@@ -12,7 +12,7 @@ import {
 } from '../../../src/router/auth/tokens.js';
 import { appendApiToken, readApiTokenFile } from '../../../src/router/auth/token-file.js';
 import { TokenLimiter } from '../../../src/router/auth/limits.js';
-import { HarmonyHpkeError } from '../../../src/errors.js';
+import { HarmonyHpkeError } from '../../../src/core/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hhpke-tokens-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 /** Where the CLI keeps its files: XDG base directories, overridable by env for tests and CI. */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Env } from '../cli/output.js';
+import type { Env } from './env.js';
 
 function base(env: Env, variable: string, fallback: string[]): string {
   const value = env[variable];

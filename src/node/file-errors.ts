@@ -1,4 +1,4 @@
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 
 /**
  * Why a named file cannot be read, as the usage error (exit 2) it is: `<PREFIX>_NOT_FOUND` when it
