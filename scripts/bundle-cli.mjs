@@ -1,5 +1,5 @@
 /**
- * `npm run build`, second step: bundles the compiled CLI (dist/src/cli/main.js and every command
+ * `npm run build`, second step: bundles the compiled CLI (dist/src/app/main.js and every command
  * module it imports lazily) into dist/cli/ with esbuild, which bin/harmony-hpke.js loads. One file
  * per lazily loaded part instead of a hundred modules, so start-up pays for few module
  * resolutions (docs/performance.md), plus dist/cli/render-worker.js (the router's render worker). The library (dist/src) is not bundled; gpt-tokenizer stays
@@ -21,7 +21,7 @@ const outdir = join(root, 'dist', 'cli');
 const result = await build({
   absWorkingDir: root,
   // The router's render worker is a second entry: worker_threads loads it by file, beside the chunks.
-  entryPoints: { main: 'dist/src/cli/main.js', 'render-worker': 'dist/src/router/render-worker.js' },
+  entryPoints: { main: 'dist/src/app/main.js', 'render-worker': 'dist/src/router/render-worker.js' },
   outdir,
   write: false,
   bundle: true,

@@ -9,9 +9,9 @@ import { resolveRouterKey } from '../client/keys.js';
 import { buildConversation, buildPayload, curlCommand, sealForRouter, toEnvelope } from '../client/request.js';
 import { defaultSessionPath, storeSession } from '../client/session-store.js';
 import { UsageError } from '../core/errors.js';
-import type { ConversationOptions, GlobalOptions, RouterFlagOptions, ToolOptions } from '../cli/program.js';
+import type { ConversationOptions, GlobalOptions, RouterFlagOptions, ToolOptions } from '../app/program.js';
 import { conversationWithTools } from '../client/tools.js';
-import { timeoutsFrom } from '../cli/program.js';
+import { timeoutsFrom } from '../app/program.js';
 
 export interface CreateRequestOptions extends GlobalOptions, RouterFlagOptions, ConversationOptions, ToolOptions {
   readonly session?: string;

@@ -7,7 +7,7 @@ import { resolveRouterSettings } from '../client/config.js';
 import { writeUserFile } from '../node/fs-atomic.js';
 import { resolveRouterKey } from '../client/keys.js';
 import { UsageError } from '../core/errors.js';
-import { timeoutsFrom } from '../cli/program.js';
+import { timeoutsFrom } from '../app/program.js';
 
 export async function run(
   ctx: CliContext,

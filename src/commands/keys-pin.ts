@@ -6,7 +6,7 @@ import { terminalFor } from '../cli/output.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { fetchKeyConfigs, chooseKey, pinStoreKey, readPinStore, updatePinStore } from '../client/keys.js';
 import { UsageError } from '../core/errors.js';
-import { timeoutsFrom } from '../cli/program.js';
+import { timeoutsFrom } from '../app/program.js';
 
 export async function run(
   ctx: CliContext,

@@ -12,8 +12,8 @@ import { DEFAULT_RETRY, sendWithRetry } from '../client/http.js';
 import { parseEnvelope } from '../client/request.js';
 import { readSession } from '../client/session-store.js';
 import { KeyError, UsageError } from '../core/errors.js';
-import type { DisplayOptions, GlobalOptions, TimeoutOptions } from '../cli/program.js';
-import { timeoutsFrom } from '../cli/program.js';
+import type { DisplayOptions, GlobalOptions, TimeoutOptions } from '../app/program.js';
+import { timeoutsFrom } from '../app/program.js';
 
 export interface SendOptions extends GlobalOptions, TimeoutOptions, DisplayOptions {
   readonly decode?: boolean;

@@ -14,8 +14,8 @@ import { writeUserFile } from '../node/fs-atomic.js';
 import { resolveRouterKey } from '../client/keys.js';
 import { buildConversation, buildPayload } from '../client/request.js';
 import { CheckFailedError, HarmonyHpkeError, HarmonyParseError, UsageError } from '../core/errors.js';
-import type { GlobalOptions, RouterFlagOptions, TimeoutOptions } from '../cli/program.js';
-import { timeoutsFrom } from '../cli/program.js';
+import type { GlobalOptions, RouterFlagOptions, TimeoutOptions } from '../app/program.js';
+import { timeoutsFrom } from '../app/program.js';
 import { checkToolCall, parseToolCallExpectation } from '../cli/smoke-tools.js';
 import { conversationWithTools } from '../client/tools.js';
 

@@ -7,8 +7,8 @@ import { Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import fc from 'fast-check';
-import { buildProgram } from '../../src/cli/program.js';
-import { reportError } from '../../src/cli/main.js';
+import { buildProgram } from '../../src/app/program.js';
+import { reportError } from '../../src/app/main.js';
 import { Terminal } from '../../src/cli/output.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { HarmonyHpkeError } from '../../src/core/errors.js';
@@ -47,7 +47,7 @@ class Collector {
 
 /**
  * Runs `harmony-hpke <args>` in this process through the real commander program and the same error
- * mapping as bin/harmony-hpke.js (reportError of src/cli/main.ts). stdin is the given parts.
+ * mapping as bin/harmony-hpke.js (reportError of src/app/main.ts). stdin is the given parts.
  */
 export async function runInProcess(
   args: readonly string[],

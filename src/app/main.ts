@@ -7,9 +7,9 @@ import { HarmonyHpkeError } from '../core/errors.js';
 import { setRanksSource } from '../harmony/tokenizer.js';
 import { readRanksCache } from '../ranks-cache.js';
 import { packageVersion } from '../version.js';
-import type { CliContext } from './context.js';
-import { ExitCode, exitCodeForFamily } from './exit-codes.js';
-import type { Terminal } from './output.js';
+import type { CliContext } from '../cli/context.js';
+import { ExitCode, exitCodeForFamily } from '../cli/exit-codes.js';
+import type { Terminal } from '../cli/output.js';
 import { buildProgram } from './program.js';
 
 export class InterruptedError extends Error {
@@ -128,7 +128,7 @@ export async function main(argv: string[]): Promise<void> {
     await buildProgram(ctx, packageVersion()).parseAsync(argv);
   } catch (error) {
     // Loaded only on failure: `--version` and `--help` never pay for chalk.
-    const { Terminal } = await import('./output.js');
+    const { Terminal } = await import('../cli/output.js');
     const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, debug });
     terminal.clearSpinner();
     ctx.exitCode = reportError(terminal, error, debug, argv.includes('--json') && !jsonRecordWritten(error));

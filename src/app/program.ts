@@ -4,7 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Timeouts } from '../client/http.js';
-import type { CliContext } from './context.js';
+import type { CliContext } from '../cli/context.js';
 
 
 function positiveInt(value: string): number {
