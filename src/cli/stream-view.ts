@@ -8,7 +8,7 @@ import { CheckFailedError, HarmonyParseError, IncompleteAnswerError, IntegrityEr
 import { loadHarmonyEncoding, Role, StreamableParser, type Message } from '../harmony/index.js';
 import type { Spinner, Terminal } from './output.js';
 import { pythonRepr, safeJson } from './safe-text.js';
-import type { ShownChannel } from '../app/program.js';
+import type { ShownChannel } from './flags.js';
 import type { Session } from '../hpke/index.js';
 import { recordResponseNonce } from '../client/session-store.js';
 import { checkRecipients, toolCallLine, toolCallOf, toolCallRecord, type ToolCall } from './tool-call.js';

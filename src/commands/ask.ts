@@ -15,16 +15,12 @@ import { writeUserFile } from '../node/fs-atomic.js';
 import { buildConversation, buildPayload } from '../client/request.js';
 import { startEmbeddedRouter } from './embedded-router.js';
 import { reportStreamError } from '../cli/report.js';
-import type { ConversationOptions, DisplayOptions, GlobalOptions, RouterFlagOptions, TimeoutOptions } from '../app/program.js';
-import { timeoutsFrom, type ToolOptions } from '../app/program.js';
+import { timeoutsFrom, type ConversationOptions, type DisplayOptions, type GlobalOptions, type RouterFlagOptions, type TimeoutOptions, type ToolExecOptions, type ToolOptions } from '../cli/flags.js';
 import { answerExitCode } from '../cli/tool-call.js';
 import { runToolCommand } from '../cli/tool-exec.js';
 import { conversationWithTools, messagesAfterToolCall } from '../client/tools.js';
 
-export interface AskOptions extends GlobalOptions, RouterFlagOptions, ConversationOptions, TimeoutOptions, DisplayOptions, ToolOptions {
-  readonly toolExec?: string;
-  readonly maxToolCalls?: number;
-  readonly toolTimeout?: number;
+export interface AskOptions extends GlobalOptions, RouterFlagOptions, ConversationOptions, TimeoutOptions, DisplayOptions, ToolOptions, ToolExecOptions {
   readonly save?: string;
   readonly session?: string;
   readonly local?: boolean;

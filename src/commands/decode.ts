@@ -11,7 +11,7 @@ import { checkFinish, doneRecord, rememberResponse, viewStream } from '../cli/st
 import { listStoredSessions, readSession } from '../client/session-store.js';
 import { TruncatedError, UsageError } from '../core/errors.js';
 import { readStreamHead } from '../client/stream-head.js';
-import type { DisplayOptions, GlobalOptions } from '../app/program.js';
+import type { DisplayOptions, GlobalOptions } from '../cli/flags.js';
 
 export interface DecodeOptions extends GlobalOptions, DisplayOptions {
   readonly session?: string;

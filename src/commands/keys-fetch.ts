@@ -7,12 +7,16 @@ import { resolveRouterSettings } from '../client/config.js';
 import { writeUserFile } from '../node/fs-atomic.js';
 import { resolveRouterKey } from '../client/keys.js';
 import { UsageError } from '../core/errors.js';
-import { timeoutsFrom } from '../app/program.js';
+import { timeoutsFrom, type GlobalOptions, type TimeoutOptions } from '../cli/flags.js';
 
-export async function run(
-  ctx: CliContext,
-  options: { router?: string; keyPin?: string; out?: string; json?: boolean; connectTimeout?: number; timeout?: number; profile?: string; config?: string },
-): Promise<number> {
+export interface KeysFetchOptions extends GlobalOptions, TimeoutOptions {
+  readonly router?: string;
+  readonly keyPin?: string;
+  readonly out?: string;
+  readonly json?: boolean;
+}
+
+export async function run(ctx: CliContext, options: KeysFetchOptions): Promise<number> {
   const terminal = terminalFor(ctx, options);
   const settings = await resolveRouterSettings(options, ctx.env);
   if (settings.router === undefined) throw new UsageError('NO_ROUTER', 'no router: pass --router URL');

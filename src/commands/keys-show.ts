@@ -7,8 +7,14 @@ import { inputFileError } from '../cli/input.js';
 import { terminalFor } from '../cli/output.js';
 import { writeUserFile } from '../node/fs-atomic.js';
 import { readRouterKeyFile } from '../router/key-file.js';
+import type { GlobalOptions } from '../cli/flags.js';
 
-export async function run(ctx: CliContext, file: string, options: { json?: boolean; configOut?: string }): Promise<number> {
+export interface KeysShowOptions extends GlobalOptions {
+  readonly json?: boolean;
+  readonly configOut?: string;
+}
+
+export async function run(ctx: CliContext, file: string, options: KeysShowOptions): Promise<number> {
   const terminal = terminalFor(ctx, options);
   let head: Buffer;
   try {

@@ -12,8 +12,7 @@ import { DEFAULT_RETRY, sendWithRetry } from '../client/http.js';
 import { parseEnvelope } from '../client/request.js';
 import { readSession } from '../client/session-store.js';
 import { KeyError, UsageError } from '../core/errors.js';
-import type { DisplayOptions, GlobalOptions, TimeoutOptions } from '../app/program.js';
-import { timeoutsFrom } from '../app/program.js';
+import { timeoutsFrom, type DisplayOptions, type GlobalOptions, type TimeoutOptions } from '../cli/flags.js';
 
 export interface SendOptions extends GlobalOptions, TimeoutOptions, DisplayOptions {
   readonly decode?: boolean;

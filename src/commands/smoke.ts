@@ -14,8 +14,7 @@ import { writeUserFile } from '../node/fs-atomic.js';
 import { resolveRouterKey } from '../client/keys.js';
 import { buildConversation, buildPayload } from '../client/request.js';
 import { CheckFailedError, HarmonyHpkeError, HarmonyParseError, UsageError } from '../core/errors.js';
-import type { GlobalOptions, RouterFlagOptions, TimeoutOptions } from '../app/program.js';
-import { timeoutsFrom } from '../app/program.js';
+import { timeoutsFrom, type GlobalOptions, type RouterFlagOptions, type TimeoutOptions } from '../cli/flags.js';
 import { checkToolCall, parseToolCallExpectation } from '../cli/smoke-tools.js';
 import { conversationWithTools } from '../client/tools.js';
 
