@@ -22,7 +22,7 @@ import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { readInputFile } from '../cli/input.js';
 import { terminalFor, type Terminal } from '../cli/output.js';
-import { messageRecord } from '../cli/stream-view.js';
+import { messageRecord } from '../cli/sink-json.js';
 import { readSession } from '../client/session-store.js';
 import { HarmonyHpkeError, UsageError } from '../core/errors.js';
 
