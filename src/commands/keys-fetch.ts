@@ -1,7 +1,7 @@
 /** `harmony-hpke keys fetch --router URL [--out FILE]`: the router's key config, checked against a pin. */
-import { publicKeyFingerprint } from '../hpke/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
+import { describeKeyConfig } from '../cli/key-description.js';
 import { terminalFor } from '../cli/output.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { writeUserFile } from '../node/fs-atomic.js';
@@ -29,11 +29,10 @@ export async function run(ctx: CliContext, options: KeysFetchOptions): Promise<n
     timeouts: timeoutsFrom(options, 30_000),
   });
   if (options.out) await writeUserFile(options.out, selected.source.bytes, 'key config');
-  const keys = selected.source.configs.map((config) => ({
-    key_id: config.keyId,
-    fingerprint: publicKeyFingerprint(config.publicKey),
-    suites: config.suites.map((suite) => [suite.kdfId, suite.aeadId]),
-  }));
+  const keys = selected.source.configs.map((config) => {
+    const { key_id, fingerprint, suites } = describeKeyConfig(config);
+    return { key_id, fingerprint, suites };
+  });
   if (options.json) {
     terminal.jsonLine({ router: settings.router, file: options.out ?? null, selected_key_id: selected.config.keyId, keys });
   } else {
