@@ -5,7 +5,9 @@
  */
 import type { DecodedEvent } from '../sse/index.js';
 import { CheckFailedError, HarmonyParseError, IncompleteAnswerError, IntegrityError, NetworkError, RouterError } from '../core/errors.js';
-import { loadHarmonyEncoding, Role, StreamableParser, type Message } from '../harmony/index.js';
+import { Role, type Message } from '../harmony/model.js';
+import { StreamableParser } from '../harmony/streamable-parser.js';
+import { nodeHarmonyEncoding } from '../node/harmony.js';
 import type { Spinner, Terminal } from './output.js';
 import { pythonRepr, safeJson } from './safe-text.js';
 import type { ShownChannel } from '../app/program.js';
@@ -153,7 +155,7 @@ export async function viewStream(
   options: ViewOptions,
   startedAt: number = performance.now(),
 ): Promise<StreamOutcome> {
-  const encoding = loadHarmonyEncoding('HarmonyGptOss');
+  const encoding = nodeHarmonyEncoding();
   // --strict: malformed headers, channels other than gpt-oss's three and formatting tokens inside
   // content (a missing <|end|>) are errors (exit 9).
   // Otherwise the parser recovers, and each recovery is one warning on stderr.

@@ -47,7 +47,6 @@ import { HarmonyErrorCode, HarmonyParseError } from './errors.js';
 import { parseHeaderFromString, recoverHeaderFromString, type ParsedHeader } from './header.js';
 import { Author, Message, Role, TextContent } from './model.js';
 import { SpecialToken, SpecialTokenText, isSpecialTokenId } from './registry.js';
-import { decodeUtf8, encodeOrdinary, tokenBytes, tokenString } from './tokenizer.js';
 import { checkUtf8, utf8DecodeLossy, utf8DecodeValid } from './utf8.js';
 
 export const StreamState = {
@@ -96,9 +95,12 @@ export type StreamStateData =
       readonly content_tokens: number[];
     };
 
-/** Anything naming the encoding (there is one: HarmonyGptOss). */
+/** What the parser needs of its encoding: a HarmonyEncoding (from loadHarmonyEncoding) has all four. */
 export interface EncodingLike {
-  readonly name: string;
+  decodeUtf8(tokens: Iterable<number>): string;
+  encodeOrdinary(text: string): number[];
+  tokenString(id: number): string | undefined;
+  tokenBytes(id: number): Uint8Array | undefined;
 }
 
 const REPLACEMENT = '\uFFFD';
@@ -136,6 +138,7 @@ const HEADER_TOKENS: ReadonlyMap<number, string> = new Map([
 
 export class StreamableParser {
   readonly strict: boolean;
+  readonly #encoding: EncodingLike;
   readonly #strictContent: boolean;
   readonly #validChannels: ReadonlySet<string> | undefined;
   readonly #recoveries: ParseRecovery[] = [];
@@ -176,7 +179,7 @@ export class StreamableParser {
    *   (e.g. Role.Assistant after rendering for completion), or null when it starts with `<|start|>`.
    */
   constructor(encoding: EncodingLike, role: Role | null | undefined, options: ParseOptions = {}) {
-    void encoding;
+    this.#encoding = encoding;
     this.strict = options.strict ?? true;
     this.#strictContent = options.strictContent ?? false;
     this.#validChannels = options.validChannels ? new Set(options.validChannels) : undefined;
@@ -249,7 +252,7 @@ export class StreamableParser {
    * other text starts an assistant `final` message with this token as its first content.
    */
   #textWithoutStart(token: number, message: string): boolean {
-    const text = tokenString(token);
+    const text = this.#encoding.tokenString(token);
     // Whitespace or punctuation alone between messages (vLLM saw `<|end|>.\n\n<|start|>`) is a stray token.
     if (text === undefined || !/[\p{L}\p{N}]/u.test(text)) return false;
     const word = text.trim();
@@ -459,7 +462,7 @@ export class StreamableParser {
       // A message that ended before <|message|>: keep what the model said as its text.
       const role = this.#nextRole;
       if (role !== undefined && this.#headerTokens.length > 0) {
-        const { header, remaining } = parseHeaderFromString(decodeUtf8(this.#headerTokens), role, false);
+        const { header, remaining } = parseHeaderFromString(this.#encoding.decodeUtf8(this.#headerTokens), role, false);
         this.#messages.push(makeMessage(header, remaining ?? ''));
       }
       this.#headerBeforeRestart = undefined;
@@ -484,13 +487,13 @@ export class StreamableParser {
   #parseHeaderFromTokens(tokens: readonly number[], role: Role | undefined): ParsedHeader {
     let text: string;
     try {
-      text = decodeUtf8(tokens);
+      text = this.#encoding.decodeUtf8(tokens);
     } catch (error) {
       if (this.strict || !(error instanceof HarmonyParseError)) {
         throw new HarmonyParseError(HarmonyErrorCode.MalformedHeader, `could not decode header: ${(error as Error).message}`, { cause: error });
       }
       this.#recover(HarmonyErrorCode.MalformedHeader, 'a message header that is not UTF-8: decoded lossily');
-      text = lossyHeaderText(tokens);
+      text = lossyHeaderText(this.#encoding, tokens);
     }
     if (!this.strict) text = this.#lenientHeaderText(text, role);
     let parsed: ReturnType<typeof parseHeaderFromString>;
@@ -532,14 +535,14 @@ export class StreamableParser {
   #processContentToken(token: number): void {
     if (this.#undecodedTokens.length === 0) {
       if (this.#pendingBytes.length === 0) {
-        const text = tokenString(token);
+        const text = this.#encoding.tokenString(token);
         if (text !== undefined) {
           this.#parts.push(text);
           this.#lastDelta = text;
           return;
         }
       }
-      const bytes = tokenBytes(token);
+      const bytes = this.#encoding.tokenBytes(token);
       if (bytes !== undefined) {
         this.#processBytes(bytes);
         return;
@@ -663,7 +666,7 @@ export class StreamableParser {
     }
     if (memo.scanned === header.length && memo.bytes.length > 0) return memo.name;
     for (; memo.scanned < header.length && !memo.complete; memo.scanned += 1) {
-      for (const byte of tokenBytes(header[memo.scanned]!) ?? []) {
+      for (const byte of this.#encoding.tokenBytes(header[memo.scanned]!) ?? []) {
         memo.bytes.push(byte);
         if (byte === 0x3c || byte === 0x20 || (byte >= 0x09 && byte <= 0x0d)) memo.complete = true;
       }
@@ -709,16 +712,16 @@ export class StreamableParser {
             channel: header.channel ?? null,
             content_type: header.contentType ?? null,
           },
-          content_tokens: this.#parts.flatMap((part) => encodeOrdinary(part)),
+          content_tokens: this.#parts.flatMap((part) => this.#encoding.encodeOrdinary(part)),
         };
       }
     }
   }
 }
 
-function lossyHeaderText(tokens: readonly number[]): string {
+function lossyHeaderText(encoding: EncodingLike, tokens: readonly number[]): string {
   return tokens
-    .map((token) => tokenString(token) ?? utf8DecodeLossy(tokenBytes(token) ?? new Uint8Array()))
+    .map((token) => encoding.tokenString(token) ?? utf8DecodeLossy(encoding.tokenBytes(token) ?? new Uint8Array()))
     .join('');
 }
 
