@@ -6,7 +6,9 @@
  */
 import type { DecodedEvent } from '../sse/index.js';
 import { HarmonyParseError, IntegrityError, NetworkError, RouterError } from '../core/errors.js';
-import { loadHarmonyEncoding, Role, StreamableParser, type Message } from '../harmony/index.js';
+import { Role, type Message } from '../harmony/model.js';
+import { StreamableParser } from '../harmony/streamable-parser.js';
+import { nodeHarmonyEncoding } from '../node/harmony.js';
 import type { ShownChannel } from './flags.js';
 import type { Terminal } from './output.js';
 import { JsonSink } from './sink-json.js';
@@ -78,7 +80,7 @@ class StreamWalk {
     // --strict: malformed headers, channels other than gpt-oss's three and formatting tokens inside
     // content (a missing <|end|>) are errors (exit 9). Otherwise the parser recovers (keeping
     // another channel, not shown), and each recovery is one warning on stderr.
-    this.parser = new StreamableParser(loadHarmonyEncoding('HarmonyGptOss'), Role.Assistant, {
+    this.parser = new StreamableParser(nodeHarmonyEncoding(), Role.Assistant, {
       strict: options.strict ?? false,
       validChannels: GPT_OSS_CHANNELS,
       strictContent: options.strict ?? false,

@@ -14,7 +14,7 @@ import {
   type RequestPayload,
   type Session,
 } from '../hpke/index.js';
-import { Conversation, DeveloperContent, Message, ReasoningEffort, Role, SystemContent } from '../harmony/index.js';
+import { Conversation, DeveloperContent, Message, ReasoningEffort, Role, SystemContent } from '../harmony/model.js';
 import { UsageError } from '../core/errors.js';
 import { fileReadError } from '../node/file-errors.js';
 import { routerUrl } from './http.js';

@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
-import { Author, Conversation, Message, Role } from '../harmony/index.js';
+import { Author, Conversation, Message, Role } from '../harmony/model.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { readPrompt } from '../cli/input.js';
