@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliContext } from '../../src/cli/context.js';
-import { reportError } from '../../src/app/main.js';
+import { reportError } from '../../src/app/run.js';
 import { Terminal } from '../../src/cli/output.js';
 import { buildProgram } from '../../src/app/program.js';
 import { oneLineText, pythonRepr, safeJson, terminalText } from '../../src/cli/safe-text.js';

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import fc from 'fast-check';
 import { buildProgram } from '../../src/app/program.js';
-import { reportError } from '../../src/app/main.js';
+import { reportError } from '../../src/app/run.js';
 import { Terminal } from '../../src/cli/output.js';
 import type { CliContext } from '../../src/cli/context.js';
 import { HarmonyHpkeError } from '../../src/core/errors.js';
