@@ -15,7 +15,7 @@ const routers: RouterProcess[] = [];
 let router: RouterProcess;
 
 async function startRouter(args: string[]): Promise<RouterProcess> {
-  const started = await startRouterProcess(sandbox.dir, args, sandbox.env);
+  const started = await startRouterProcess(sandbox.dir, ['--render-workers', '0', '--render-workers', '0', ...args], sandbox.env);
   routers.push(started);
   return started;
 }
