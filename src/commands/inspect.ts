@@ -9,9 +9,7 @@ import {
   parseRouterKeyFile,
   parseSealedRequest,
   parseSession,
-  publicKeyFingerprint,
   keyConfigOf,
-  keyConfigSha256,
   aeadParams,
   type KeyConfig,
 } from '../hpke/index.js';
@@ -24,7 +22,8 @@ import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { readInputFile } from '../cli/input.js';
 import { terminalFor, type Terminal } from '../cli/output.js';
-import { messageRecord } from '../cli/stream-view.js';
+import { describeKeyConfig } from '../cli/key-description.js';
+import { messageRecord } from '../cli/sink-json.js';
 import { readSession } from '../client/session-store.js';
 import { HarmonyHpkeError, UsageError } from '../core/errors.js';
 
@@ -47,10 +46,8 @@ function suiteName(kdfId: number, aeadId: number): string {
 
 function describeConfig(config: KeyConfig): Record<string, unknown> {
   return {
-    key_id: config.keyId,
-    kem_id: config.kemId,
-    fingerprint: publicKeyFingerprint(config.publicKey),
-    key_config_sha256: keyConfigSha256(config),
+    ...describeKeyConfig(config),
+    // Here each suite is named too.
     suites: config.suites.map((suite) => ({ kdf_id: suite.kdfId, aead_id: suite.aeadId, name: suiteName(suite.kdfId, suite.aeadId) })),
   };
 }
