@@ -10,7 +10,10 @@ import { packageVersion } from '../version.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode, exitCodeForFamily } from '../cli/exit-codes.js';
 import type { Terminal } from '../cli/output.js';
+import { installNodeCryptoBackend } from '../node/crypto-backend.js';
 import { buildProgram } from './program.js';
+
+installNodeCryptoBackend();
 
 export class InterruptedError extends Error {
   constructor(readonly signal: NodeJS.Signals = 'SIGINT') {
