@@ -4,8 +4,6 @@
  */
 import { CommanderError } from 'commander';
 import { HarmonyHpkeError } from '../core/errors.js';
-import { setRanksSource } from '../harmony/tokenizer.js';
-import { readRanksCache } from '../ranks-cache.js';
 import { packageVersion } from '../version.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode, exitCodeForFamily } from '../cli/exit-codes.js';
@@ -92,8 +90,6 @@ function oneLine(text: string): string {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  // The tokenizer's rank table from the copy made at build time, when there is one (fast start-up).
-  setRanksSource(() => readRanksCache());
   const controller = new AbortController();
   const ctx: CliContext = {
     stdin: process.stdin,
