@@ -7,8 +7,6 @@
  */
 import { CommanderError, type Command } from 'commander';
 import { HarmonyHpkeError } from '../core/errors.js';
-import { setRanksSource } from '../harmony/tokenizer.js';
-import { readRanksCache } from '../ranks-cache.js';
 import { packageVersion } from '../version.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode, exitCodeForFamily } from '../cli/exit-codes.js';
@@ -101,8 +99,6 @@ function helpFollowsContext(command: Command, ctx: CliContext): void {
  * e.g. when stdout closes under it).
  */
 export async function run(args: readonly string[], ctx: CliContext): Promise<number> {
-  // The tokenizer's rank table from the copy made at build time, when there is one (fast start-up).
-  setRanksSource(() => readRanksCache());
   const debug = args.includes('--debug');
   try {
     const program = buildProgram(ctx, packageVersion());
