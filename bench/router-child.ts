@@ -5,7 +5,7 @@
  * exits when stdin closes or on SIGTERM.
  */
 import { encodeKeyConfigList, generateRouterKey, keyConfigOf, toBase64Url } from '../src/hpke/index.js';
-import { preloadRanks } from '../src/harmony/index.js';
+import { nodeHarmonyEncoding } from '../src/node/harmony.js';
 import { createEchoEngine } from '../src/router/engines/echo.js';
 import { startRouter } from '../src/router/server.js';
 
@@ -13,7 +13,7 @@ const BASELINE_PATH = '/bench/plaintext-baseline';
 
 async function main(): Promise<void> {
   const key = await generateRouterKey({ keyId: 1 });
-  preloadRanks();
+  nodeHarmonyEncoding().preload();
   const router = await startRouter({
     host: '127.0.0.1',
     port: 0,

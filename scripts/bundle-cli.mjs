@@ -4,7 +4,7 @@
  * per lazily loaded part instead of a hundred modules, so start-up pays for few module
  * resolutions (docs/performance.md), plus dist/cli/render-worker.js (the router's render worker). The library (dist/src) is not bundled; gpt-tokenizer stays
  * external (its ranks are required at run time, on first use). Also writes dist/ranks/, the rank
- * table in V8's serialization format that the CLI reads instead (src/ranks-cache.ts).
+ * table in V8's serialization format that the CLI reads instead (src/node/ranks.ts).
  *
  * Rebuilding while CLI processes run (tests, a router) must not pull files from under them: chunk
  * names carry a content hash, so new chunks are written beside the old ones, main.js is replaced
@@ -14,7 +14,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } f
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { writeRanksCache } from '../dist/src/ranks-cache.js';
+import { writeRanksCache } from '../dist/src/node/ranks.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = join(root, 'dist', 'cli');
@@ -60,4 +60,4 @@ for (const name of readdirSync(outdir)) {
   if (statSync(path).mtimeMs < hourAgo) rmSync(path, { force: true });
 }
 
-writeRanksCache();
+writeRanksCache(join(root, 'dist', 'ranks', 'o200k_base.v8'));

@@ -5,7 +5,7 @@
  */
 import { CheckFailedError, UsageError } from '../core/errors.js';
 import { sanitizeText } from '../hpke/index.js';
-import type { StreamOutcome } from './stream-view.js';
+import type { StreamOutcome } from './stream-outcome.js';
 
 export interface ToolCallExpectation {
   /** `functions.NAME` (a bare NAME means the functions namespace). */

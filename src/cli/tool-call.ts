@@ -3,7 +3,8 @@
  * line shown on stderr, and the exit code (13) that tells scripts "the answer is a tool call".
  */
 import { oneLineText } from './safe-text.js';
-import { HarmonyParseError, type Message } from '../harmony/index.js';
+import { HarmonyParseError } from '../harmony/errors.js';
+import type { Message } from '../harmony/model.js';
 import { ExitCode } from './exit-codes.js';
 
 export interface ToolCall {

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { sanitizeText } from '../hpke/index.js';
-import { UsageError } from '../core/errors.js';
+import { UsageError, type CodeOf } from '../core/errors.js';
 import type { ToolCall } from './tool-call.js';
 
 export const TOOL_OUTPUT_LIMIT = 1024 * 1024;
@@ -39,7 +39,7 @@ export function toolCallInput(call: ToolCall): string {
   })}\n`;
 }
 
-function failed(code: string, message: string): UsageError {
+function failed(code: CodeOf<'usage'>, message: string): UsageError {
   return new UsageError(code, `--tool-exec: ${message}`);
 }
 

@@ -4,24 +4,17 @@
  */
 import { newRequestId, type RequestPayload, type Session } from '../hpke/index.js';
 import { KeyError } from '../core/errors.js';
-import type { Env } from '../node/env.js';
-import { sendWithRetry, type HttpResponse, type RetryPolicy, type Timeouts, DEFAULT_RETRY } from './http.js';
-import { resolveRouterKey, type SelectedKey } from './keys.js';
+import { sendWithRetry, type HttpResponse, type RetryPolicy, DEFAULT_RETRY } from './http.js';
+import { resolveRouterKey, type ResolveKeyOptions, type SelectedKey } from './keys.js';
 import { sealForRouter, type SealedForRouter } from './request.js';
 import { storeSession } from './session-store.js';
 
-export interface ExchangeOptions {
-  readonly router: string;
-  readonly keysFile?: string | undefined;
-  readonly keyPin?: string | undefined;
-  readonly keyPinSource?: string | undefined;
-  readonly env: Env;
+/** Which router and key (as for resolveRouterKey), what to send, and where the session goes. */
+export interface ExchangeOptions extends Omit<ResolveKeyOptions, 'forceFetch'> {
   readonly payload: RequestPayload;
   /** Where to write the session file before sending (none: kept in memory only). */
   readonly sessionPath?: string | undefined;
-  readonly timeouts?: Timeouts;
   readonly retry?: RetryPolicy;
-  readonly signal?: AbortSignal | undefined;
   readonly onEvent?: (event: ExchangeEvent) => void;
 }
 

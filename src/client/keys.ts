@@ -10,7 +10,7 @@ import {
   parseKeyPin,
   parseRouterKeyFile,
   keyConfigOf,
-  isSupportedSuite,
+  selectKeyConfig,
   publicKeyFingerprint,
   KEYS_PATH,
   OHTTP_KEYS_MEDIA_TYPE,
@@ -153,13 +153,17 @@ export function chooseKey(configs: readonly KeyConfig[], pin: string | undefined
     const offered = configs.map((config) => publicKeyFingerprint(config.publicKey)).join(', ');
     throw new KeyError('PIN_MISMATCH', `the router's key ${offered || '(none)'} does not match the pinned fingerprint ${pin}${pinSource ? ` (pin from ${pinSource})` : ''}`);
   }
-  for (const config of candidates) {
-    const suite = config.suites.find((s) => isSupportedSuite(config.kemId, s.kdfId, s.aeadId));
-    if (suite) {
-      return { config, kdfId: suite.kdfId, aeadId: suite.aeadId, fingerprint: publicKeyFingerprint(config.publicKey) };
+  let selected: ReturnType<typeof selectKeyConfig>;
+  try {
+    selected = selectKeyConfig(candidates);
+  } catch (error) {
+    // The same refusal, said of the router.
+    if (error instanceof KeyError && error.code === 'NO_SUPPORTED_SUITE') {
+      throw new KeyError('NO_SUPPORTED_SUITE', 'the router offers no key with a supported HPKE suite', { cause: error });
     }
+    throw error;
   }
-  throw new KeyError('NO_SUPPORTED_SUITE', 'the router offers no key with a supported HPKE suite');
+  return { ...selected, fingerprint: publicKeyFingerprint(selected.config.publicKey) };
 }
 
 export interface ResolveKeyOptions {

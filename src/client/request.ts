@@ -5,8 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import {
   encodeRequestPlaintext,
-  keyConfigSha256,
   newRequestId,
+  newSession,
   sealRequest,
   EVENT_STREAM_MEDIA_TYPE,
   REQUEST_MEDIA_TYPE,
@@ -14,7 +14,7 @@ import {
   type RequestPayload,
   type Session,
 } from '../hpke/index.js';
-import { Conversation, DeveloperContent, Message, ReasoningEffort, Role, SystemContent } from '../harmony/index.js';
+import { Conversation, DeveloperContent, Message, ReasoningEffort, Role, SystemContent } from '../harmony/model.js';
 import { UsageError } from '../core/errors.js';
 import { fileReadError } from '../node/file-errors.js';
 import { routerUrl } from './http.js';
@@ -135,19 +135,16 @@ export interface SealedForRouter {
 
 export async function sealForRouter(router: string, key: SelectedKey, payload: RequestPayload): Promise<SealedForRouter> {
   const sealed = await sealRequest(key.config, { kdfId: key.kdfId, aeadId: key.aeadId }, encodeRequestPlaintext(payload));
-  const session: Session = {
-    format: 'harmony-hpke-session/1',
+  // The session's ids come from the header the request was sealed with; newSession checks them.
+  const session = newSession({
     router,
-    kid: key.config.keyId,
-    kem: key.config.kemId,
-    kdf: key.kdfId,
-    aead: key.aeadId,
+    config: key.config,
+    header: sealed.header,
     enc: sealed.enc,
     secret: sealed.secret,
     rid: payload.rid,
     iat: payload.iat,
-    keyConfigSha256: keyConfigSha256(key.config),
-  };
+  });
   return {
     body: sealed.body,
     session,

@@ -16,7 +16,7 @@ import {
   ToolDescription,
   ToolNamespaceConfig,
   type JsonObject,
-} from '../harmony/index.js';
+} from '../harmony/model.js';
 import { UsageError } from '../core/errors.js';
 import { fileReadError } from '../node/file-errors.js';
 

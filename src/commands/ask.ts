@@ -2,29 +2,25 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
-import { Author, Conversation, Message, Role } from '../harmony/index.js';
-import { decryptStreamBatches } from '../sse/index.js';
+import { Author, Conversation, Message, Role } from '../harmony/model.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { readPrompt } from '../cli/input.js';
 import { terminalFor } from '../cli/output.js';
-import { checkFinish, doneRecord, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
+import { doneRecord, timingLine } from '../cli/stream-outcome.js';
+import { streamAnswer } from './answer.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { exchange } from '../client/exchange.js';
 import { writeUserFile } from '../node/fs-atomic.js';
 import { buildConversation, buildPayload } from '../client/request.js';
 import { startEmbeddedRouter } from './embedded-router.js';
 import { reportStreamError } from '../cli/report.js';
-import type { ConversationOptions, DisplayOptions, GlobalOptions, RouterFlagOptions, TimeoutOptions } from '../app/program.js';
-import { timeoutsFrom, type ToolOptions } from '../app/program.js';
+import { timeoutsFrom, type ConversationOptions, type DisplayOptions, type GlobalOptions, type RouterFlagOptions, type TimeoutOptions, type ToolExecOptions, type ToolOptions } from '../cli/flags.js';
 import { answerExitCode } from '../cli/tool-call.js';
 import { runToolCommand } from '../cli/tool-exec.js';
 import { conversationWithTools, messagesAfterToolCall } from '../client/tools.js';
 
-export interface AskOptions extends GlobalOptions, RouterFlagOptions, ConversationOptions, TimeoutOptions, DisplayOptions, ToolOptions {
-  readonly toolExec?: string;
-  readonly maxToolCalls?: number;
-  readonly toolTimeout?: number;
+export interface AskOptions extends GlobalOptions, RouterFlagOptions, ConversationOptions, TimeoutOptions, DisplayOptions, ToolOptions, ToolExecOptions {
   readonly save?: string;
   readonly session?: string;
   readonly local?: boolean;
@@ -104,11 +100,13 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
       });
       spinner.stop();
       terminal.detail(`response headers after ${result.response.headersMs.toFixed(0)} ms`);
-      const outcome = await viewStream(decryptStreamBatches(result.response.body, result.session), terminal, { ...options, idleMs: timeouts.idleMs }, result.startedAt);
-      if (outcome.responseNonce && options.session) {
-        await rememberResponse(terminal, options.session, result.session, outcome.responseNonce);
-      }
-      checkFinish(outcome, terminal, options);
+      const outcome = await streamAnswer(result.response.body, result.session, terminal, {
+        ...options,
+        buffer: false,
+        idleMs: timeouts.idleMs,
+        sessionPath: options.session,
+        startedAt: result.startedAt,
+      });
       messages.push(...outcome.messages.map((message) => Message.fromDict(message.toDict())));
       const call = outcome.toolCall;
       const handled = call !== undefined && options.toolExec !== undefined && toolCalls < maxToolCalls;

@@ -9,7 +9,12 @@ import { terminalFor } from '../cli/output.js';
 import { resolveRouterSettings, type GlobalFlags, type RouterFlags } from '../client/config.js';
 import { configFile, pinsFile, sessionsDir } from '../node/paths.js';
 
-export async function run(ctx: CliContext, options: RouterFlags & GlobalFlags & { json?: boolean; quiet?: boolean }): Promise<number> {
+export interface ConfigShowOptions extends RouterFlags, GlobalFlags {
+  readonly json?: boolean;
+  readonly quiet?: boolean;
+}
+
+export async function run(ctx: CliContext, options: ConfigShowOptions): Promise<number> {
   const terminal = terminalFor(ctx, options);
   const settings = await resolveRouterSettings(options, ctx.env);
   const rows: Array<[string, unknown, string | undefined]> = [

@@ -9,9 +9,8 @@ import { resolveRouterKey } from '../client/keys.js';
 import { buildConversation, buildPayload, curlCommand, sealForRouter, toEnvelope } from '../client/request.js';
 import { defaultSessionPath, storeSession } from '../client/session-store.js';
 import { UsageError } from '../core/errors.js';
-import type { ConversationOptions, GlobalOptions, RouterFlagOptions, ToolOptions } from '../app/program.js';
+import { timeoutsFrom, type ConversationOptions, type GlobalOptions, type RouterFlagOptions, type ToolOptions } from '../cli/flags.js';
 import { conversationWithTools } from '../client/tools.js';
-import { timeoutsFrom } from '../app/program.js';
 
 export interface CreateRequestOptions extends GlobalOptions, RouterFlagOptions, ConversationOptions, ToolOptions {
   readonly session?: string;

@@ -1,5 +1,5 @@
 /** `harmony-hpke decode`: verify and decrypt a saved or piped SSE response, printing it like ask. */
-import { decryptStreamBatches, sessionOpensStream } from '../sse/index.js';
+import { sessionOpensStream } from '../sse/index.js';
 import type { Session } from '../hpke/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
@@ -7,11 +7,12 @@ import { openInput } from '../cli/input.js';
 import { terminalFor } from '../cli/output.js';
 import { reportStreamError } from '../cli/report.js';
 import { answerExitCode } from '../cli/tool-call.js';
-import { checkFinish, doneRecord, rememberResponse, viewStream } from '../cli/stream-view.js';
+import { doneRecord } from '../cli/stream-outcome.js';
+import { streamAnswer } from './answer.js';
 import { listStoredSessions, readSession } from '../client/session-store.js';
 import { TruncatedError, UsageError } from '../core/errors.js';
 import { readStreamHead } from '../client/stream-head.js';
-import type { DisplayOptions, GlobalOptions } from '../app/program.js';
+import type { DisplayOptions, GlobalOptions } from '../cli/flags.js';
 
 export interface DecodeOptions extends GlobalOptions, DisplayOptions {
   readonly session?: string;
@@ -49,11 +50,7 @@ export async function run(ctx: CliContext, streamArg: string | undefined, option
       terminal.debug(`using session ${stored.path}`);
       source = stream;
     }
-    const events = decryptStreamBatches(source, stored.session, { buffer: options.buffer ?? false });
-    const outcome = await viewStream(events, terminal, options);
-    // Remember which response this session decoded, so a different second response is detected.
-    if (outcome.responseNonce) await rememberResponse(terminal, stored.path, stored.session, outcome.responseNonce);
-    checkFinish(outcome, terminal, options);
+    const outcome = await streamAnswer(source, stored.session, terminal, { ...options, sessionPath: stored.path });
     if (options.json) terminal.jsonLine(doneRecord(outcome));
     return answerExitCode(outcome.toolCall);
   } catch (error) {

@@ -9,20 +9,21 @@ import {
   parseRouterKeyFile,
   parseSealedRequest,
   parseSession,
-  publicKeyFingerprint,
   keyConfigOf,
-  keyConfigSha256,
   aeadParams,
   type KeyConfig,
 } from '../hpke/index.js';
 import { createParser } from 'eventsource-parser';
 import { decryptStream } from '../sse/index.js';
-import { Conversation, loadHarmonyEncoding, Role, StreamableParser } from '../harmony/index.js';
+import { Conversation, Role } from '../harmony/model.js';
+import { StreamableParser } from '../harmony/streamable-parser.js';
+import { nodeHarmonyEncoding } from '../node/harmony.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { readInputFile } from '../cli/input.js';
 import { terminalFor, type Terminal } from '../cli/output.js';
-import { messageRecord } from '../cli/stream-view.js';
+import { describeKeyConfig } from '../cli/key-description.js';
+import { messageRecord } from '../cli/sink-json.js';
 import { readSession } from '../client/session-store.js';
 import { HarmonyHpkeError, UsageError } from '../core/errors.js';
 
@@ -45,10 +46,8 @@ function suiteName(kdfId: number, aeadId: number): string {
 
 function describeConfig(config: KeyConfig): Record<string, unknown> {
   return {
-    key_id: config.keyId,
-    kem_id: config.kemId,
-    fingerprint: publicKeyFingerprint(config.publicKey),
-    key_config_sha256: keyConfigSha256(config),
+    ...describeKeyConfig(config),
+    // Here each suite is named too.
     suites: config.suites.map((suite) => ({ kdf_id: suite.kdfId, aead_id: suite.aeadId, name: suiteName(suite.kdfId, suite.aeadId) })),
   };
 }
@@ -102,7 +101,7 @@ async function describeSse(text: string, sessionPath: string | undefined): Promi
   if (sessionPath !== undefined) {
     const session = await readSession(sessionPath);
     const chunks: Array<Record<string, unknown>> = [];
-    const encoding = loadHarmonyEncoding('HarmonyGptOss');
+    const encoding = nodeHarmonyEncoding();
     const parser = new StreamableParser(encoding, Role.Assistant);
     let verified = false;
     let error: string | undefined;
@@ -139,7 +138,7 @@ async function describeSse(text: string, sessionPath: string | undefined): Promi
 }
 
 function describeCompletion(tokens: number[] | string): Report {
-  const encoding = loadHarmonyEncoding('HarmonyGptOss');
+  const encoding = nodeHarmonyEncoding();
   const ids = typeof tokens === 'string' ? encoding.encode(tokens, { allowedSpecial: 'all' }) : tokens;
   const messages = encoding.parseMessagesFromCompletionTokens(ids, Role.Assistant);
   return { kind: 'harmony-completion', tokens: ids.length, messages: messages.map(messageRecord) };
@@ -173,7 +172,7 @@ async function identify(bytes: Buffer, options: InspectOptions): Promise<Report>
     }
     if (Array.isArray(value['messages'])) {
       const conversation = Conversation.fromJson(trimmed);
-      const encoding = loadHarmonyEncoding('HarmonyGptOss');
+      const encoding = nodeHarmonyEncoding();
       const tokens = encoding.renderConversationForCompletion(conversation, Role.Assistant);
       return {
         kind: 'conversation',

@@ -1,18 +1,22 @@
 /** `harmony-hpke keys fetch --router URL [--out FILE]`: the router's key config, checked against a pin. */
-import { publicKeyFingerprint } from '../hpke/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
+import { describeKeyConfig } from '../cli/key-description.js';
 import { terminalFor } from '../cli/output.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { writeUserFile } from '../node/fs-atomic.js';
 import { resolveRouterKey } from '../client/keys.js';
 import { UsageError } from '../core/errors.js';
-import { timeoutsFrom } from '../app/program.js';
+import { timeoutsFrom, type GlobalOptions, type TimeoutOptions } from '../cli/flags.js';
 
-export async function run(
-  ctx: CliContext,
-  options: { router?: string; keyPin?: string; out?: string; json?: boolean; connectTimeout?: number; timeout?: number; profile?: string; config?: string },
-): Promise<number> {
+export interface KeysFetchOptions extends GlobalOptions, TimeoutOptions {
+  readonly router?: string;
+  readonly keyPin?: string;
+  readonly out?: string;
+  readonly json?: boolean;
+}
+
+export async function run(ctx: CliContext, options: KeysFetchOptions): Promise<number> {
   const terminal = terminalFor(ctx, options);
   const settings = await resolveRouterSettings(options, ctx.env);
   if (settings.router === undefined) throw new UsageError('NO_ROUTER', 'no router: pass --router URL');
@@ -25,11 +29,10 @@ export async function run(
     timeouts: timeoutsFrom(options, 30_000),
   });
   if (options.out) await writeUserFile(options.out, selected.source.bytes, 'key config');
-  const keys = selected.source.configs.map((config) => ({
-    key_id: config.keyId,
-    fingerprint: publicKeyFingerprint(config.publicKey),
-    suites: config.suites.map((suite) => [suite.kdfId, suite.aeadId]),
-  }));
+  const keys = selected.source.configs.map((config) => {
+    const { key_id, fingerprint, suites } = describeKeyConfig(config);
+    return { key_id, fingerprint, suites };
+  });
   if (options.json) {
     terminal.jsonLine({ router: settings.router, file: options.out ?? null, selected_key_id: selected.config.keyId, keys });
   } else {

@@ -5,11 +5,16 @@ import { ExitCode } from '../cli/exit-codes.js';
 import { terminalFor } from '../cli/output.js';
 import { writeRouterKeyFile } from '../router/key-file.js';
 import { UsageError } from '../core/errors.js';
+import type { GlobalOptions } from '../cli/flags.js';
 
-export async function run(
-  ctx: CliContext,
-  options: { out: string; keyId?: number; force?: boolean; json?: boolean },
-): Promise<number> {
+export interface KeysGenerateOptions extends GlobalOptions {
+  readonly out: string;
+  readonly keyId?: number;
+  readonly force?: boolean;
+  readonly json?: boolean;
+}
+
+export async function run(ctx: CliContext, options: KeysGenerateOptions): Promise<number> {
   if (options.keyId !== undefined && options.keyId > 255) {
     throw new UsageError('USAGE_KEY_ID', '--key-id must be between 0 and 255');
   }

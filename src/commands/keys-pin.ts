@@ -6,12 +6,17 @@ import { terminalFor } from '../cli/output.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { fetchKeyConfigs, chooseKey, pinStoreKey, readPinStore, updatePinStore } from '../client/keys.js';
 import { UsageError } from '../core/errors.js';
-import { timeoutsFrom } from '../app/program.js';
+import { timeoutsFrom, type GlobalOptions, type TimeoutOptions } from '../cli/flags.js';
 
-export async function run(
-  ctx: CliContext,
-  options: { router?: string; fingerprint?: string; remove?: boolean; list?: boolean; json?: boolean; connectTimeout?: number; timeout?: number; profile?: string; config?: string },
-): Promise<number> {
+export interface KeysPinOptions extends GlobalOptions, TimeoutOptions {
+  readonly router?: string;
+  readonly fingerprint?: string;
+  readonly remove?: boolean;
+  readonly list?: boolean;
+  readonly json?: boolean;
+}
+
+export async function run(ctx: CliContext, options: KeysPinOptions): Promise<number> {
   const terminal = terminalFor(ctx, options);
   if (options.list) {
     const pins = await readPinStore(ctx.env);

@@ -1,14 +1,21 @@
 /** `harmony-hpke keys show FILE`: ids, suites and fingerprint of a key file or key config; never the private key. */
 import { readFile } from 'node:fs/promises';
-import { encodeKeyConfigList, keyConfigOf, parseKeyConfigList, publicKeyFingerprint, keyConfigSha256, type KeyConfig } from '../hpke/index.js';
+import { encodeKeyConfigList, keyConfigOf, parseKeyConfigList, type KeyConfig } from '../hpke/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { inputFileError } from '../cli/input.js';
+import { describeKeyConfig } from '../cli/key-description.js';
 import { terminalFor } from '../cli/output.js';
 import { writeUserFile } from '../node/fs-atomic.js';
 import { readRouterKeyFile } from '../router/key-file.js';
+import type { GlobalOptions } from '../cli/flags.js';
 
-export async function run(ctx: CliContext, file: string, options: { json?: boolean; configOut?: string }): Promise<number> {
+export interface KeysShowOptions extends GlobalOptions {
+  readonly json?: boolean;
+  readonly configOut?: string;
+}
+
+export async function run(ctx: CliContext, file: string, options: KeysShowOptions): Promise<number> {
   const terminal = terminalFor(ctx, options);
   let head: Buffer;
   try {
@@ -19,13 +26,7 @@ export async function run(ctx: CliContext, file: string, options: { json?: boole
   const isKeyFile = head[0] === 0x7b;
   const configs: KeyConfig[] = isKeyFile ? [keyConfigOf(await readRouterKeyFile(file))] : parseKeyConfigList(head);
   if (options.configOut) await writeUserFile(options.configOut, encodeKeyConfigList(configs), 'key config');
-  const described = configs.map((config) => ({
-    key_id: config.keyId,
-    kem_id: config.kemId,
-    fingerprint: publicKeyFingerprint(config.publicKey),
-    key_config_sha256: keyConfigSha256(config),
-    suites: config.suites.map((suite) => [suite.kdfId, suite.aeadId]),
-  }));
+  const described = configs.map(describeKeyConfig);
   if (options.json) {
     terminal.jsonLine({ file, kind: isKeyFile ? 'router-key' : 'key-config', keys: described });
   } else {

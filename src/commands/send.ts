@@ -1,19 +1,18 @@
 /** `harmony-hpke send`: POST an envelope; print the raw SSE response unchanged, or decode it (--decode). */
 import { Buffer } from 'node:buffer';
-import { decryptStreamBatches } from '../sse/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { readInputFile } from '../cli/input.js';
 import { terminalFor } from '../cli/output.js';
 import { reportStreamError } from '../cli/report.js';
 import { answerExitCode } from '../cli/tool-call.js';
-import { checkFinish, doneRecord, rememberResponse, timingLine, viewStream } from '../cli/stream-view.js';
+import { doneRecord, timingLine } from '../cli/stream-outcome.js';
+import { streamAnswer } from './answer.js';
 import { DEFAULT_RETRY, sendWithRetry } from '../client/http.js';
 import { parseEnvelope } from '../client/request.js';
 import { readSession } from '../client/session-store.js';
 import { KeyError, UsageError } from '../core/errors.js';
-import type { DisplayOptions, GlobalOptions, TimeoutOptions } from '../app/program.js';
-import { timeoutsFrom } from '../app/program.js';
+import { timeoutsFrom, type DisplayOptions, type GlobalOptions, type TimeoutOptions } from '../cli/flags.js';
 
 export interface SendOptions extends GlobalOptions, TimeoutOptions, DisplayOptions {
   readonly decode?: boolean;
@@ -69,10 +68,7 @@ export async function run(ctx: CliContext, envelopeArg: string | undefined, opti
       for await (const part of response.body) if (!ctx.stdout.write(part)) await terminal.drained();
       return ExitCode.Ok;
     }
-    const events = decryptStreamBatches(response.body, session, { buffer: options.buffer ?? false });
-    const outcome = await viewStream(events, terminal, { ...options, idleMs: timeouts.idleMs }, startedAt);
-    if (outcome.responseNonce && sessionPath) await rememberResponse(terminal, sessionPath, session, outcome.responseNonce);
-    checkFinish(outcome, terminal, options);
+    const outcome = await streamAnswer(response.body, session, terminal, { ...options, idleMs: timeouts.idleMs, sessionPath, startedAt });
     if (options.json) terminal.jsonLine(doneRecord(outcome));
     terminal.detail(timingLine(outcome, response.firstByteMs()));
     return answerExitCode(outcome.toolCall);

@@ -3,19 +3,18 @@
  * pin), sends each canary prompt, verifies the stream end to end (authenticated final, strict
  * Harmony, a final channel, optional regex), reports timings; exits with the first failure's code.
  */
-import { decryptStreamBatches } from '../sse/index.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode, exitCodeForFamily } from '../cli/exit-codes.js';
 import { Terminal, terminalFor, type OutputStream } from '../cli/output.js';
-import { requireCompleteAnswer, viewStream } from '../cli/stream-view.js';
+import { requireCompleteAnswer } from '../cli/stream-outcome.js';
+import { streamAnswer } from './answer.js';
 import { resolveRouterSettings } from '../client/config.js';
 import { exchange } from '../client/exchange.js';
 import { writeUserFile } from '../node/fs-atomic.js';
 import { resolveRouterKey } from '../client/keys.js';
 import { buildConversation, buildPayload } from '../client/request.js';
 import { CheckFailedError, HarmonyHpkeError, HarmonyParseError, UsageError } from '../core/errors.js';
-import type { GlobalOptions, RouterFlagOptions, TimeoutOptions } from '../app/program.js';
-import { timeoutsFrom } from '../app/program.js';
+import { timeoutsFrom, type GlobalOptions, type RouterFlagOptions, type TimeoutOptions } from '../cli/flags.js';
 import { checkToolCall, parseToolCallExpectation } from '../cli/smoke-tools.js';
 import { conversationWithTools } from '../client/tools.js';
 
@@ -130,14 +129,21 @@ export async function run(ctx: CliContext, options: SmokeOptions): Promise<numbe
         const payload = buildPayload(conversation, { ...settings, maxTokens: options.maxTokens ?? settings.maxTokens });
         const result = await exchange({ router, keysFile: settings.keysFile, keyPin: settings.keyPin, keyPinSource: settings.keyPinSource, env: ctx.env, payload, timeouts, signal: ctx.signal });
         const silent = new Terminal({ stdout: SINK, stderr: SINK, env: {} });
-        const outcome = await viewStream(decryptStreamBatches(result.response.body, result.session), silent, { strict: true, show: ['final'], idleMs: timeouts.idleMs }, started);
-        if (toolExpectation) checkToolCall(outcome, toolExpectation);
-        else {
-          requireCompleteAnswer(outcome);
-          if (!outcome.messages.some((message) => message.channel === 'final')) {
-            throw new HarmonyParseError('NO_FINAL_CHANNEL', 'the answer has no final channel message');
-          }
-        }
+        const outcome = await streamAnswer(result.response.body, result.session, silent, {
+          strict: true,
+          show: ['final'],
+          idleMs: timeouts.idleMs,
+          startedAt: started,
+          check: (answer) => {
+            if (toolExpectation) checkToolCall(answer, toolExpectation);
+            else {
+              requireCompleteAnswer(answer);
+              if (!answer.messages.some((message) => message.channel === 'final')) {
+                throw new HarmonyParseError('NO_FINAL_CHANNEL', 'the answer has no final channel message');
+              }
+            }
+          },
+        });
         if (expect && !toolExpectation && !expect.test(outcome.answer)) {
           const shown = outcome.answer.length > 80 ? `${outcome.answer.slice(0, 80)}…` : outcome.answer;
           throw new CheckFailedError('UNEXPECTED_ANSWER', `the answer does not match /${options.expect}/: ${JSON.stringify(shown)}`);

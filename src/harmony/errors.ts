@@ -1,11 +1,14 @@
 /**
- * Error codes raised by the Harmony library. Codes are part of the public interface.
+ * Error codes raised by the Harmony library, by name. Codes are part of the public interface; each
+ * is registered (family and meaning) in src/core/error-codes.ts, so one not listed there fails the
+ * typecheck.
  *
  * Malformed completions (parsing, decoding token ids) raise HarmonyParseError; bad input handed to
  * the library by its caller (a conversation it cannot render, JSON of the wrong shape, text with a
  * disallowed special token, an unknown encoding or role) raises UsageError. A broken install
  * (gpt-tokenizer's ranks missing) raises InternalError.
  */
+import type { CodeIn } from '../core/error-codes.js';
 import { HarmonyParseError, UsageError } from '../core/errors.js';
 
 export { HarmonyParseError, UsageError };
@@ -35,6 +38,6 @@ export const HarmonyErrorCode = {
   UnknownEncoding: 'HARMONY_UNKNOWN_ENCODING',
   /** gpt-tokenizer's rank table cannot be loaded (an InternalError: a broken install). */
   RanksUnavailable: 'HARMONY_RANKS_UNAVAILABLE',
-} as const;
+} as const satisfies Record<string, CodeIn<'harmony'>>;
 
 export type HarmonyErrorCode = (typeof HarmonyErrorCode)[keyof typeof HarmonyErrorCode];

@@ -42,7 +42,7 @@ export class JsonNumber {
 }
 
 /** Member order of a parsed object (present when it differs from what Object.keys would give). */
-export const KEY_ORDER: unique symbol = Symbol('harmony.keyOrder');
+const KEY_ORDER: unique symbol = Symbol('harmony.keyOrder');
 
 type Ordered = Record<string, unknown> & { [KEY_ORDER]?: string[]; [DUPLICATE_KEYS]?: Set<string> };
 
@@ -50,7 +50,7 @@ type Ordered = Record<string, unknown> & { [KEY_ORDER]?: string[]; [DUPLICATE_KE
 export const DUPLICATE_KEYS: unique symbol = Symbol('harmony.duplicateKeys');
 
 /** serde_json's default recursion limit: the 128th nested array/object is refused. */
-export const MAX_DEPTH = 127;
+const MAX_DEPTH = 127;
 
 function invalid(message: string): UsageError {
   return new UsageError(HarmonyErrorCode.InvalidJson, message);
@@ -170,10 +170,10 @@ const I32_MAX = 2147483647;
 const NUMBER = /^(-?)([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?)([0-9]+))?$/;
 
 /** What serde_json (without float_roundtrip) makes of a JSON number: an exact integer or an f64. */
-export type SerdeNumber = { readonly kind: 'int'; readonly value: bigint } | { readonly kind: 'float'; readonly value: number };
+type SerdeNumber = { readonly kind: 'int'; readonly value: bigint } | { readonly kind: 'float'; readonly value: number };
 
 /** The number is outside f64 (serde_json's "number out of range"). */
-export class NumberOutOfRange extends Error {}
+class NumberOutOfRange extends Error {}
 
 /**
  * serde_json's number parsing, step for step: up to 20 significant digits gathered into a u64
@@ -182,7 +182,7 @@ export class NumberOutOfRange extends Error {}
  * is not always the correctly rounded double (JSON.parse's): 1.7976931348623157e307 becomes
  * 1.7976931348623155e307, and the reference prints that.
  */
-export function serdeNumber(text: string): SerdeNumber {
+function serdeNumber(text: string): SerdeNumber {
   const m = NUMBER.exec(text);
   if (!m) throw new NumberOutOfRange(`not a JSON number: ${text}`);
   const positive = m[1] === '';
@@ -257,13 +257,13 @@ export function formatJsonNumberText(text: string): string {
 }
 
 /** serde_json's Display of a JS number: an integer as one, else as an f64. */
-export function formatJsNumber(value: number): string {
+function formatJsNumber(value: number): string {
   if (Number.isSafeInteger(value) && !Object.is(value, -0)) return String(value);
   return formatF64(value);
 }
 
 /** Rust's f64 Display as serde_json writes it (ryu's shortest digits, its layout rules). */
-export function formatF64(value: number): string {
+function formatF64(value: number): string {
   if (!Number.isFinite(value)) return 'null'; // serde_json writes non-finite floats as null
   if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
   const sign = value < 0 ? '-' : '';

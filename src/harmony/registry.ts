@@ -88,11 +88,6 @@ export function allSpecialTokens(): string[] {
   return [...SPECIALS.byId.entries()].sort((a, b) => a[0] - b[0]).map(([, text]) => text);
 }
 
-/** Every special token as [text, id], in id order. */
-export function specialTokenEntries(): Array<[string, number]> {
-  return [...SPECIALS.byId.entries()].sort((a, b) => a[0] - b[0]).map(([id, text]) => [text, id]);
-}
-
 /** Tokens that end a message: the parser's stop set (`<|return|>`, `<|end|>`, `<|call|>`). */
 export const STOP_TOKENS: readonly number[] = Object.freeze([SpecialToken.Return, SpecialToken.End, SpecialToken.Call]);
 

@@ -18,7 +18,7 @@ import {
 } from './model.js';
 import { SpecialToken, SpecialTokenText } from './registry.js';
 import { renderToolsSection } from './render-tools.js';
-import { encodeOrdinary } from './tokenizer.js';
+import type { Tokenizer } from './tokenizer.js';
 
 /** Messages to render: a Conversation or any list of messages. */
 export type MessageList = Conversation | Iterable<Message>;
@@ -27,8 +27,8 @@ function toMessages(conversation: MessageList): Message[] {
   return conversation instanceof Conversation ? conversation.messages : [...conversation];
 }
 
-function pushText(out: number[], text: string): void {
-  for (const id of encodeOrdinary(text)) out.push(id);
+function pushText(tokenizer: Tokenizer, out: number[], text: string): void {
+  for (const id of tokenizer.encodeOrdinary(text)) out.push(id);
 }
 
 function invalidMessage(message: string): UsageError {
@@ -61,59 +61,59 @@ function renderDeveloperContent(dev: DeveloperContent): string {
   return sections.join('\n\n');
 }
 
-function renderContent(content: Content, role: Role, out: number[], options: RenderOptionsLike | undefined): void {
+function renderContent(tokenizer: Tokenizer, content: Content, role: Role, out: number[], options: RenderOptionsLike | undefined): void {
   switch (content.type) {
     case 'text':
-      pushText(out, content.text);
+      pushText(tokenizer, out, content.text);
       return;
     case 'system_content':
       if (role !== Role.System) throw invalidMessage(`SystemContent may only appear in system messages, found in ${role}`);
-      pushText(out, renderSystemContent(content, options));
+      pushText(tokenizer, out, renderSystemContent(content, options));
       return;
     case 'developer_content':
       if (role !== Role.Developer) throw invalidMessage(`DeveloperContent may only appear in developer messages, found in ${role}`);
-      pushText(out, renderDeveloperContent(content));
+      pushText(tokenizer, out, renderDeveloperContent(content));
       return;
   }
 }
 
 /** Renders one message: `<|start|>header<|message|>content<|end|>` (or `<|call|>` for a tool call). */
-export function renderMessageInto(message: Message, out: number[], options?: RenderOptionsLike): void {
+function renderMessageInto(tokenizer: Tokenizer, message: Message, out: number[], options?: RenderOptionsLike): void {
   out.push(SpecialToken.Start);
   const { role, name } = message.author;
   if (role === Role.Tool) {
     // A tool message's header is the tool's name, not the role.
     if (name === undefined) throw invalidMessage('Tools should have a name!');
-    pushText(out, name);
+    pushText(tokenizer, out, name);
   } else {
-    pushText(out, role);
-    if (name !== undefined) pushText(out, `:${name}`);
+    pushText(tokenizer, out, role);
+    if (name !== undefined) pushText(tokenizer, out, `:${name}`);
   }
-  if (message.recipient !== undefined && message.recipient !== 'all') pushText(out, ` to=${message.recipient}`);
+  if (message.recipient !== undefined && message.recipient !== 'all') pushText(tokenizer, out, ` to=${message.recipient}`);
   if (message.channel !== undefined) {
     out.push(SpecialToken.Channel);
-    pushText(out, message.channel);
+    pushText(tokenizer, out, message.channel);
   }
   if (message.contentType !== undefined) {
     // `<|constrain|>json` keeps <|constrain|> a special token, preceded by a space.
     if (message.contentType.startsWith(SpecialTokenText.Constrain)) {
       const rest = message.contentType.slice(SpecialTokenText.Constrain.length);
-      pushText(out, ' ');
+      pushText(tokenizer, out, ' ');
       out.push(SpecialToken.Constrain);
-      if (rest.length > 0) pushText(out, rest);
+      if (rest.length > 0) pushText(tokenizer, out, rest);
     } else {
-      pushText(out, ` ${message.contentType}`);
+      pushText(tokenizer, out, ` ${message.contentType}`);
     }
   }
   out.push(SpecialToken.Message);
-  for (const content of message.content) renderContent(content, role, out, options);
+  for (const content of message.content) renderContent(tokenizer, content, role, out, options);
   out.push(role === Role.Assistant && message.recipient !== undefined ? SpecialToken.Call : SpecialToken.End);
 }
 
 /** Renders one message on its own. */
-export function render(message: Message, options?: RenderOptionsLike): number[] {
+export function render(tokenizer: Tokenizer, message: Message, options?: RenderOptionsLike): number[] {
   const out: number[] = [];
-  renderMessageInto(message, out, options);
+  renderMessageInto(tokenizer, message, out, options);
   return out;
 }
 
@@ -144,28 +144,29 @@ function messagesToRender(messages: readonly Message[], config: RenderConversati
   return messages.filter((message, index) => !(index < firstFinal && message.channel === 'analysis'));
 }
 
-function renderConversationInto(messages: readonly Message[], out: number[], config: RenderConversationConfigLike | undefined): void {
+function renderConversationInto(tokenizer: Tokenizer, messages: readonly Message[], out: number[], config: RenderConversationConfigLike | undefined): void {
   const options: RenderOptionsLike = { conversationHasFunctionTools: hasFunctionTools(messages) };
-  for (const message of messagesToRender(messages, config)) renderMessageInto(message, out, options);
+  for (const message of messagesToRender(messages, config)) renderMessageInto(tokenizer, message, out, options);
 }
 
 /** Renders a conversation without a next turn. */
-export function renderConversation(conversation: MessageList, config?: RenderConversationConfigLike): number[] {
+export function renderConversation(tokenizer: Tokenizer, conversation: MessageList, config?: RenderConversationConfigLike): number[] {
   const out: number[] = [];
-  renderConversationInto(toMessages(conversation), out, config);
+  renderConversationInto(tokenizer, toMessages(conversation), out, config);
   return out;
 }
 
 /** Renders a conversation and opens the next turn: `...<|start|>assistant` for inference. */
 export function renderConversationForCompletion(
+  tokenizer: Tokenizer,
   conversation: MessageList,
   nextTurnRole: Role,
   config?: RenderConversationConfigLike,
 ): number[] {
   const out: number[] = [];
-  renderConversationInto(toMessages(conversation), out, config);
+  renderConversationInto(tokenizer, toMessages(conversation), out, config);
   out.push(SpecialToken.Start);
-  pushText(out, nextTurnRole);
+  pushText(tokenizer, out, nextTurnRole);
   return out;
 }
 
@@ -173,10 +174,10 @@ export function renderConversationForCompletion(
  * Renders a conversation for training: when it ends with an assistant `final` message, that
  * message ends in `<|return|>` (what the model samples at the end of its turn) instead of `<|end|>`.
  */
-export function renderConversationForTraining(conversation: MessageList, config?: RenderConversationConfigLike): number[] {
+export function renderConversationForTraining(tokenizer: Tokenizer, conversation: MessageList, config?: RenderConversationConfigLike): number[] {
   const messages = toMessages(conversation);
   const out: number[] = [];
-  renderConversationInto(messages, out, config);
+  renderConversationInto(tokenizer, messages, out, config);
   const last = messages[messages.length - 1];
   if (last !== undefined && last.author.role === Role.Assistant && last.channel === 'final' && out.length > 0) {
     out[out.length - 1] = SpecialToken.Return;

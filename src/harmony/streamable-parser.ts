@@ -3,11 +3,9 @@
  * token at a time, it tracks the current message's header and content and reports each content
  * delta as soon as it is whole UTF-8.
  *
- * Fast path: a content token whose bytes are complete UTF-8 on their own (nearly all) is appended
- * as its text, with no decoding or re-encoding. The reference keeps the content as re-encoded
- * token ids; we keep the decoded pieces and re-encode them only if `stateData` asks for them.
- * Bytes of a character split across tokens wait in a small buffer, and invalid bytes become
- * U+FFFD exactly where the reference puts them (one error per token, like `from_utf8`).
+ * The parser keeps the state machine and the lenient guesses that span tokens; the content
+ * buffer (decoded pieces, split characters, U+FFFD placement) is parser-content.ts, reading a
+ * header (strict errors and lenient fixes) parser-header.ts, the public types parser-types.ts.
  *
  * Strict mode (the reference default) throws HarmonyParseError on malformed headers. Lenient mode
  * recovers where real models go wrong, and notes each recovery in `recoveries`:
@@ -44,83 +42,14 @@
  * HARMONY_UNEXPECTED_TOKEN: rendered content never holds them.
  */
 import { HarmonyErrorCode, HarmonyParseError } from './errors.js';
-import { parseHeaderFromString, recoverHeaderFromString, type ParsedHeader } from './header.js';
+import { parseHeaderFromString, type ParsedHeader } from './header.js';
 import { Author, Message, Role, TextContent } from './model.js';
+import { MessageContent, type ContentSnapshot } from './parser-content.js';
+import { HeaderChannelLabel, ROLE_WORDS, checkStopToken, isToolCall, parseHeaderTokens } from './parser-header.js';
+import { StreamState, type EncodingLike, type ParseOptions, type ParseRecovery, type StreamStateData } from './parser-types.js';
 import { SpecialToken, SpecialTokenText, isSpecialTokenId } from './registry.js';
-import { decodeUtf8, encodeOrdinary, tokenBytes, tokenString } from './tokenizer.js';
-import { checkUtf8, utf8DecodeLossy, utf8DecodeValid } from './utf8.js';
 
-export const StreamState = {
-  ExpectStart: 'ExpectStart',
-  Header: 'Header',
-  Content: 'Content',
-} as const;
-export type StreamState = (typeof StreamState)[keyof typeof StreamState];
-
-export interface ParseOptions {
-  /** Throw on malformed headers (default true, like the reference); false recovers where it can. */
-  readonly strict?: boolean | undefined;
-  /**
-   * Channels a header may name (e.g. SystemContent's valid channels). Unset: any channel, as in the
-   * reference. Set: strict mode throws HARMONY_UNKNOWN_CHANNEL for others; lenient mode keeps them.
-   */
-  readonly validChannels?: readonly string[] | undefined;
-  /**
-   * Strict mode only: refuse `<|start|>`, `<|channel|>`, `<|message|>` and `<|constrain|>` inside
-   * a message's content (HARMONY_UNEXPECTED_TOKEN; a missing `<|end|>`). Unset, as in the reference,
-   * they are kept as content text. Lenient mode always recovers from them.
-   */
-  readonly strictContent?: boolean | undefined;
-}
-
-/** A malformation lenient mode recovered from (the message text is never included). */
-export interface ParseRecovery {
-  readonly code: string;
-  readonly message: string;
-  /** Index of the token that triggered it. */
-  readonly tokenIndex: number;
-}
-
-/** The parser's state in the reference's `state_json` shape. */
-export type StreamStateData =
-  | { readonly state: 'ExpectStart' }
-  | { readonly state: 'Header'; readonly header_tokens: number[] }
-  | {
-      readonly state: 'Content';
-      readonly header: {
-        author: { role: Role; name?: string };
-        recipient: string | null;
-        channel: string | null;
-        content_type: string | null;
-      };
-      readonly content_tokens: number[];
-    };
-
-/** Anything naming the encoding (there is one: HarmonyGptOss). */
-export interface EncodingLike {
-  readonly name: string;
-}
-
-const REPLACEMENT = '\uFFFD';
-
-/** What a channel name is normalised to when no validChannels are given: gpt-oss's three. */
-const DEFAULT_CHANNELS: ReadonlySet<string> = new Set(['analysis', 'commentary', 'final']);
-/** Recipients that are not tools. */
-const NOT_TOOLS: ReadonlySet<string> = new Set(['all', 'user', 'assistant']);
-const ROLE_WORDS: ReadonlySet<string> = new Set(Object.values(Role));
-/** What a recipient looks like: `functions.get_weather`, `functions.web-browsing`, `browser.search`, `python`, `assistant`. */
-const RECIPIENT_NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
-/** A special token written as text (`<|start|>`) where a header word was expected. */
-const SPECIAL_TOKEN_TEXT = /<\|[a-z_]+\|>/;
-/** Spaces between `<|channel|>` and the name (Unicode ones are ASCII spaces by then). */
-const LEADING_CHANNEL_JUNK = /^[ \t\n\f\r\v]+/;
-/** Whitespace other than ASCII's (and zero-width spaces), as gpt-oss sometimes writes in headers. */
-const UNICODE_SPACES = /[\u0085\u00a0\u1680\u2000-\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff]/;
-const UNICODE_SPACES_ALL = new RegExp(UNICODE_SPACES.source, 'g');
-/** A later `<|channel|>` and its value (up to whitespace or the next special token). */
-const CHANNEL_MARKER_AND_VALUE = /<\|channel\|>[^\s<]*/g;
-/** `assistantassistant...`: a role word repeated at the start of a header. */
-const DOUBLED_ROLE = /^\s*(assistant|user|system|developer|tool)(?:\1)+(?![A-Za-z])/;
+export { StreamState, type EncodingLike, type ParseOptions, type ParseRecovery, type StreamStateData } from './parser-types.js';
 
 function isStopToken(token: number): boolean {
   return token === SpecialToken.End || token === SpecialToken.Return || token === SpecialToken.Call;
@@ -136,6 +65,7 @@ const HEADER_TOKENS: ReadonlyMap<number, string> = new Map([
 
 export class StreamableParser {
   readonly strict: boolean;
+  readonly #encoding: EncodingLike;
   readonly #strictContent: boolean;
   readonly #validChannels: ReadonlySet<string> | undefined;
   readonly #recoveries: ParseRecovery[] = [];
@@ -145,30 +75,20 @@ export class StreamableParser {
   #nextRole: Role | undefined;
   #headerTokens: number[] = [];
   #header: ParsedHeader | undefined;
-  /** Content so far, as the pieces the reference would re-encode (joined lazily). */
-  #parts: string[] = [];
-  #joined = '';
-  #joinedParts = 0;
+  /** The message being read (in the Content state). */
+  #content: MessageContent | undefined;
   #lastDelta: string | undefined;
-  /** Tokens that failed to decode (an id outside the vocabulary): the rest of the message waits here. */
-  #undecodedTokens: number[] = [];
-  /** Bytes of an incomplete (or not yet reported invalid) UTF-8 sequence. */
-  #pendingBytes: number[] = [];
   /**
    * Lenient mode's guess that a `<|start|>`/`<|channel|>` inside content began a new message. The
    * reference keeps such tokens as content text; if the header that follows does not parse (or the
    * message stops or the stream ends inside it), the guess is undone and every token since is
    * content again, so lenient mode never fails where the reference's non-strict mode succeeds.
    */
-  #speculation:
-    | { header: ParsedHeader; parts: string[]; undecoded: number[]; pending: number[]; tokens: number[]; recoveries: number }
-    | undefined;
+  #speculation: { header: ParsedHeader; content: ContentSnapshot; tokens: number[]; recoveries: number } | undefined;
   /** Lenient mode: the header tokens before an inner `<|start|>` restarted the header (and it). */
   #headerBeforeRestart: number[] | undefined;
-  /** pendingChannel's memo for the header being read (by array identity). */
-  #pendingChannel:
-    | { header: number[]; scanned: number; channelAt: number; bytes: number[]; complete: boolean; name: string | undefined }
-    | undefined;
+  /** pendingChannel's reading of the header being read. */
+  readonly #channelLabel = new HeaderChannelLabel();
 
   /**
    * @param encoding the encoding (from loadHarmonyEncoding)
@@ -176,7 +96,7 @@ export class StreamableParser {
    *   (e.g. Role.Assistant after rendering for completion), or null when it starts with `<|start|>`.
    */
   constructor(encoding: EncodingLike, role: Role | null | undefined, options: ParseOptions = {}) {
-    void encoding;
+    this.#encoding = encoding;
     this.strict = options.strict ?? true;
     this.#strictContent = options.strictContent ?? false;
     this.#validChannels = options.validChannels ? new Set(options.validChannels) : undefined;
@@ -210,7 +130,7 @@ export class StreamableParser {
         return this;
       case StreamState.Content:
         if (isStopToken(token)) {
-          if (!this.strict) this.#checkStopToken(token);
+          if (!this.strict) checkStopToken(this.#header!, token, this.#recover);
           this.#finishMessage();
         }
         else if (HEADER_TOKENS.has(token) && (!this.strict || this.#strictContent)) this.#headerTokenInContent(token);
@@ -226,14 +146,7 @@ export class StreamableParser {
     if (this.strict) throw new HarmonyParseError(HarmonyErrorCode.UnexpectedToken, message);
     this.#lastDelta = undefined;
     if (token === SpecialToken.Start || token === SpecialToken.Channel) {
-      const snapshot = {
-        header: this.#header!,
-        parts: [...this.#parts],
-        undecoded: [...this.#undecodedTokens],
-        pending: [...this.#pendingBytes],
-        tokens: [token],
-        recoveries: this.#recoveries.length,
-      };
+      const snapshot = { header: this.#header!, content: this.#content!.snapshot(), tokens: [token], recoveries: this.#recoveries.length };
       this.#recover(HarmonyErrorCode.UnexpectedToken, `${message}: the message ended there`);
       this.#finishMessage();
       this.#beginHeader(token);
@@ -249,7 +162,7 @@ export class StreamableParser {
    * other text starts an assistant `final` message with this token as its first content.
    */
   #textWithoutStart(token: number, message: string): boolean {
-    const text = tokenString(token);
+    const text = this.#encoding.tokenString(token);
     // Whitespace or punctuation alone between messages (vLLM saw `<|end|>.\n\n<|start|>`) is a stray token.
     if (text === undefined || !/[\p{L}\p{N}]/u.test(text)) return false;
     const word = text.trim();
@@ -264,88 +177,6 @@ export class StreamableParser {
     this.#startContent({ author: new Author(Role.Assistant), recipient: undefined, channel: 'final', contentType: undefined });
     this.#processContentToken(token);
     return true;
-  }
-
-  /** Lenient: notes a message closed by a stop token that does not fit it (the message is kept). */
-  #checkStopToken(token: number): void {
-    const header = this.#header!;
-    const recipient = header.recipient;
-    const toTool = header.author.role === Role.Assistant && recipient !== undefined && !NOT_TOOLS.has(recipient);
-    const channel = header.channel ?? '(none)';
-    if (toTool && token !== SpecialToken.Call) {
-      const name = token === SpecialToken.End ? SpecialTokenText.End : SpecialTokenText.Return;
-      this.#recover(HarmonyErrorCode.UnexpectedToken, `a tool call closed by ${name} instead of <|call|>: kept as the call`);
-    } else if (!toTool && token === SpecialToken.Call) {
-      this.#recover(HarmonyErrorCode.UnexpectedToken, `<|call|> closed a message on channel ${channel.slice(0, 40)} addressed to no tool`);
-    } else if (!toTool && token === SpecialToken.Return && header.author.role === Role.Assistant && header.channel !== undefined && header.channel !== 'final') {
-      this.#recover(HarmonyErrorCode.UnexpectedToken, `<|return|> closed a message on channel ${channel.slice(0, 40)}, not final`);
-    }
-  }
-
-  /**
-   * Lenient fixes to a header's text before it is parsed: junk between `<|channel|>` and the name,
-   * a second `<|channel|>`, a role written twice.
-   */
-  #lenientHeaderText(text: string, role: Role | undefined): string {
-    let out = text;
-    if (UNICODE_SPACES.test(out)) {
-      // The reference splits words on ASCII whitespace only: `to=functions.f` after U+00A0 would
-      // be glued to the role.
-      out = out.replace(UNICODE_SPACES_ALL, ' ');
-      this.#recover(HarmonyErrorCode.MalformedHeader, 'Unicode space characters in a message header: read as spaces');
-    }
-    const marker = SpecialTokenText.Channel;
-    const first = out.indexOf(marker);
-    if (first >= 0) {
-      const second = out.indexOf(marker, first + marker.length);
-      if (second >= 0) {
-        // Keep the first channel; drop every later marker with its value.
-        const rest = out.slice(second).replace(CHANNEL_MARKER_AND_VALUE, ' ');
-        out = out.slice(0, second) + rest;
-        this.#recover(HarmonyErrorCode.MalformedHeader, 'a second <|channel|> in a message header: the first channel is kept');
-      }
-      const after = out.slice(first + marker.length);
-      const junk = LEADING_CHANNEL_JUNK.exec(after);
-      if (junk && junk[0].length > 0 && junk[0].length < after.length) {
-        out = out.slice(0, first + marker.length) + after.slice(junk[0].length);
-        this.#recover(HarmonyErrorCode.MalformedHeader, `${junk[0].length} space characters before a channel name: dropped`);
-      }
-    }
-    if (role === undefined) {
-      const doubled = DOUBLED_ROLE.exec(out);
-      if (doubled) {
-        out = doubled[1]! + out.slice(doubled[0].length);
-        this.#recover(HarmonyErrorCode.UnknownRole, `the role '${doubled[1]}' written twice in a message header: read once`);
-      }
-    }
-    return out;
-  }
-
-  /** Lenient: a recipient that names nothing (`<|channel|>final 2?`: the reference reads `2?` as one) is dropped. */
-  #checkRecipient(header: ParsedHeader): ParsedHeader {
-    const recipient = header.recipient;
-    if (recipient === undefined || RECIPIENT_NAME.test(recipient)) return header;
-    // A tool call is never dropped for a special token's text glued to its name
-    // (`to=functions.get_weather<|start|>`): the name before it is the recipient.
-    const name = recipient.split(SPECIAL_TOKEN_TEXT)[0]!;
-    if (name !== recipient && RECIPIENT_NAME.test(name)) {
-      this.#recover(HarmonyErrorCode.MalformedHeader, 'special-token text glued to a recipient name: dropped, the name kept');
-      return { ...header, recipient: name };
-    }
-    this.#recover(HarmonyErrorCode.MalformedHeader, `a header word that names no recipient (${recipient.length} characters): dropped`);
-    return { ...header, recipient: undefined };
-  }
-
-  /** Lenient: a channel name that is recognisably a valid one (`––commentary`, `final?`, `Ｆｉｎａｌ`). */
-  #normaliseChannel(header: ParsedHeader): ParsedHeader {
-    const channel = header.channel;
-    const valid = this.#validChannels ?? DEFAULT_CHANNELS;
-    if (channel === undefined || valid.has(channel)) return header;
-    const letters = /^[^\p{L}]*(\p{L}+)/u.exec(channel.normalize('NFKC'));
-    const name = letters?.[1]?.toLowerCase();
-    if (name === undefined || !valid.has(name)) return header;
-    this.#recover(HarmonyErrorCode.UnknownChannel, `channel name '${channel.slice(0, 40)}' read as '${name}'`);
-    return { ...header, channel: name };
   }
 
   /** Starts reading a header at `<|start|>`, or (lenient) at a bare `<|channel|>` as if after `<|start|>assistant`. */
@@ -379,8 +210,7 @@ export class StreamableParser {
         }
         throw new HarmonyParseError(HarmonyErrorCode.UnexpectedEos, 'Unexpected EOS while waiting for message header to complete');
       case StreamState.Content: {
-        const header = this.#header!;
-        if (!this.strict && header.author.role === Role.Assistant && header.recipient !== undefined && !NOT_TOOLS.has(header.recipient)) {
+        if (!this.strict && isToolCall(this.#header!)) {
           this.#recover(HarmonyErrorCode.UnexpectedEos, 'a tool call cut off before <|call|>: kept as the call');
         }
         this.#finishMessage();
@@ -421,10 +251,7 @@ export class StreamableParser {
     this.#recover(HarmonyErrorCode.UnexpectedToken, `a formatting token inside a message's content: kept as content text (${why} before a header)`);
     this.#headerTokens = [];
     this.#nextRole = undefined;
-    this.#startContent(speculation.header);
-    this.#parts = speculation.parts;
-    this.#undecodedTokens = speculation.undecoded;
-    this.#pendingBytes = speculation.pending;
+    this.#startContent(speculation.header, speculation.content);
     for (const token of speculation.tokens) this.#processContentToken(token);
   }
 
@@ -459,7 +286,7 @@ export class StreamableParser {
       // A message that ended before <|message|>: keep what the model said as its text.
       const role = this.#nextRole;
       if (role !== undefined && this.#headerTokens.length > 0) {
-        const { header, remaining } = parseHeaderFromString(decodeUtf8(this.#headerTokens), role, false);
+        const { header, remaining } = parseHeaderFromString(this.#encoding.decodeUtf8(this.#headerTokens), role, false);
         this.#messages.push(makeMessage(header, remaining ?? ''));
       }
       this.#headerBeforeRestart = undefined;
@@ -477,137 +304,35 @@ export class StreamableParser {
     this.#headerTokens.push(token);
   }
 
-  #recover(code: string, message: string): void {
+  readonly #recover = (code: string, message: string): void => {
     this.#recoveries.push({ code, message, tokenIndex: this.#tokens.length - 1 });
-  }
+  };
 
   #parseHeaderFromTokens(tokens: readonly number[], role: Role | undefined): ParsedHeader {
-    let text: string;
-    try {
-      text = decodeUtf8(tokens);
-    } catch (error) {
-      if (this.strict || !(error instanceof HarmonyParseError)) {
-        throw new HarmonyParseError(HarmonyErrorCode.MalformedHeader, `could not decode header: ${(error as Error).message}`, { cause: error });
-      }
-      this.#recover(HarmonyErrorCode.MalformedHeader, 'a message header that is not UTF-8: decoded lossily');
-      text = lossyHeaderText(tokens);
-    }
-    if (!this.strict) text = this.#lenientHeaderText(text, role);
-    let parsed: ReturnType<typeof parseHeaderFromString>;
-    try {
-      parsed = parseHeaderFromString(text, role, true);
-    } catch (error) {
-      // `<|channel|>` with no value: lenient mode drops the marker and parses the rest.
-      if (this.strict || !(error instanceof HarmonyParseError) || error.code !== HarmonyErrorCode.MalformedHeader) throw error;
-      this.#recover(HarmonyErrorCode.MalformedHeader, `${error.message}: no channel`);
-      text = text.split(SpecialTokenText.Channel).join(' ');
-      parsed = parseHeaderFromString(text, role, true);
-    }
-    let { header } = parsed;
-    if (parsed.remaining !== undefined) {
-      const message = `unexpected tokens remaining in message header: Some(${JSON.stringify(parsed.remaining)})`;
-      if (this.strict) throw new HarmonyParseError(HarmonyErrorCode.MalformedHeader, message);
-      const recovered = recoverHeaderFromString(text, role);
-      header = recovered.header;
-      // The words themselves are the model's output: say how many were dropped, not what they were.
-      this.#recover(HarmonyErrorCode.MalformedHeader, `unexpected words in a message header: ${recovered.dropped} dropped`);
-    }
-    if (!this.strict) header = this.#checkRecipient(this.#normaliseChannel(header));
-    if (this.#validChannels && header.channel !== undefined && !this.#validChannels.has(header.channel)) {
-      const message = `unknown channel '${header.channel.slice(0, 40)}' (valid: ${[...this.#validChannels].join(', ')})`;
-      if (this.strict) throw new HarmonyParseError(HarmonyErrorCode.UnknownChannel, message);
-      this.#recover(HarmonyErrorCode.UnknownChannel, `${message}: kept`);
-    }
-    return header;
+    return parseHeaderTokens(this.#encoding, tokens, role, { strict: this.strict, validChannels: this.#validChannels }, this.#recover);
   }
 
-  #startContent(header: ParsedHeader): void {
+  #startContent(header: ParsedHeader, from?: ContentSnapshot): void {
     this.#header = header;
-    this.#parts = [];
-    this.#joined = '';
-    this.#joinedParts = 0;
+    this.#content = new MessageContent(this.#encoding, from);
     this.#state = StreamState.Content;
   }
 
   #processContentToken(token: number): void {
-    if (this.#undecodedTokens.length === 0) {
-      if (this.#pendingBytes.length === 0) {
-        const text = tokenString(token);
-        if (text !== undefined) {
-          this.#parts.push(text);
-          this.#lastDelta = text;
-          return;
-        }
-      }
-      const bytes = tokenBytes(token);
-      if (bytes !== undefined) {
-        this.#processBytes(bytes);
-        return;
-      }
-    }
-    // An id outside the vocabulary: the reference retries decoding all undecoded tokens together,
-    // which keeps failing, so the rest of the message waits here and ends as one U+FFFD.
-    this.#undecodedTokens.push(token);
-    this.#lastDelta = undefined;
-  }
-
-  /** The reference's from_utf8 handling of the pending bytes plus one token's bytes. */
-  #processBytes(tokenBytesValue: Uint8Array): void {
-    const pending = this.#pendingBytes;
-    for (const byte of tokenBytesValue) pending.push(byte);
-    const bytes = Uint8Array.from(pending);
-    const check = checkUtf8(bytes);
-    if (check.ok) {
-      const text = utf8DecodeValid(bytes);
-      this.#parts.push(text);
-      this.#lastDelta = text;
-      this.#pendingBytes = [];
-      return;
-    }
-    let delta = '';
-    let consumed = 0;
-    if (check.validUpTo > 0) {
-      const valid = utf8DecodeValid(bytes.subarray(0, check.validUpTo));
-      this.#parts.push(valid);
-      delta += valid;
-      consumed = check.validUpTo;
-    }
-    if (check.errorLen !== undefined) {
-      // One invalid sequence per token; bytes after it wait for the next token (or the end).
-      this.#parts.push(REPLACEMENT);
-      delta += REPLACEMENT;
-      consumed += check.errorLen;
-    }
-    this.#pendingBytes = pending.slice(consumed);
-    this.#lastDelta = delta.length > 0 ? delta : undefined;
+    this.#lastDelta = this.#content!.push(token);
   }
 
   #finishMessage(): void {
-    const header = this.#header!;
-    // One join (a flat string) rather than a rope of one piece per token, unless someone polled.
-    let text = this.#joinedParts === 0 ? this.#parts.join('') : this.currentContent;
-    // Left-overs: undecodable tokens become one U+FFFD, incomplete bytes are decoded lossily.
-    if (this.#undecodedTokens.length > 0) text += REPLACEMENT;
-    if (this.#pendingBytes.length > 0) text += utf8DecodeLossy(Uint8Array.from(this.#pendingBytes));
-    this.#messages.push(makeMessage(header, text));
+    this.#messages.push(makeMessage(this.#header!, this.#content!.finish()));
     this.#state = StreamState.ExpectStart;
     this.#header = undefined;
-    this.#parts = [];
-    this.#joined = '';
-    this.#joinedParts = 0;
+    this.#content = undefined;
     this.#lastDelta = undefined;
-    this.#undecodedTokens = [];
-    this.#pendingBytes = [];
   }
 
   /** Text of the message in progress ('' outside a message body). */
   get currentContent(): string {
-    if (this.#state !== StreamState.Content) return '';
-    // Appends only the pieces added since the last call, so polling per token stays linear.
-    const parts = this.#parts;
-    for (let i = this.#joinedParts; i < parts.length; i += 1) this.#joined += parts[i]!;
-    this.#joinedParts = parts.length;
-    return this.#joined;
+    return this.#state === StreamState.Content ? this.#content!.text : '';
   }
 
   /** Role of the message in progress (or of the next one, when given to the constructor). */
@@ -643,37 +368,7 @@ export class StreamableParser {
    */
   get pendingChannel(): string | undefined {
     if (this.#state !== StreamState.Header) return this.currentChannel;
-    // Called per chunk while a header streams in, so it resumes where its last call stopped and
-    // decodes only up to the end of the channel name (ASCII whitespace, or '<', which also starts
-    // every special token): a long header costs linear time, not quadratic.
-    const header = this.#headerTokens;
-    let memo = this.#pendingChannel;
-    if (memo === undefined || memo.header !== header) {
-      memo = { header, scanned: 0, channelAt: -1, bytes: [], complete: false, name: undefined };
-      this.#pendingChannel = memo;
-    }
-    if (memo.complete) return memo.name;
-    if (memo.channelAt < 0) {
-      memo.channelAt = header.indexOf(SpecialToken.Channel, memo.scanned);
-      if (memo.channelAt < 0) {
-        memo.scanned = header.length;
-        return undefined;
-      }
-      memo.scanned = memo.channelAt + 1;
-    }
-    if (memo.scanned === header.length && memo.bytes.length > 0) return memo.name;
-    for (; memo.scanned < header.length && !memo.complete; memo.scanned += 1) {
-      for (const byte of tokenBytes(header[memo.scanned]!) ?? []) {
-        memo.bytes.push(byte);
-        if (byte === 0x3c || byte === 0x20 || (byte >= 0x09 && byte <= 0x0d)) memo.complete = true;
-      }
-      // A label, not the parse: a hostile name is cut at 1 KiB so that re-decoding stays bounded.
-      if (memo.bytes.length >= 1024) memo.complete = true;
-    }
-    // The name so far, decoded again only when bytes were added.
-    const match = /^[^\s<]+/.exec(utf8DecodeLossy(Uint8Array.from(memo.bytes)));
-    memo.name = match ? match[0] : undefined;
-    return memo.name;
+    return this.#channelLabel.read(this.#encoding, this.#headerTokens);
   }
 
   /** Completed messages (the parser's own array: read, do not modify). */
@@ -709,17 +404,11 @@ export class StreamableParser {
             channel: header.channel ?? null,
             content_type: header.contentType ?? null,
           },
-          content_tokens: this.#parts.flatMap((part) => encodeOrdinary(part)),
+          content_tokens: this.#content!.contentTokens(),
         };
       }
     }
   }
-}
-
-function lossyHeaderText(tokens: readonly number[]): string {
-  return tokens
-    .map((token) => tokenString(token) ?? utf8DecodeLossy(tokenBytes(token) ?? new Uint8Array()))
-    .join('');
 }
 
 function makeMessage(header: ParsedHeader, text: string): Message {

@@ -12,21 +12,25 @@
  * classes (src/harmony/unicode16.ts, the version of the reference's regex tables), and every rank
  * is looked up by its bytes.
  *
- * Loading is lazy and synchronous: the ranks (a 2.4 MB generated module) are `require`d on the
- * first encode/decode, never at import. The CommonJS build is the only synchronous path on Node 20
- * (the ESM build can only be loaded with an async import()). The lookup tables are built only for
- * encoding, so a decoder (the CLI's `decode`) pays for the ranks alone.
+ * A Tokenizer is given its rank table (or a function that returns it) and owns everything built
+ * from it; nothing is shared between instances or kept at module level. A function is called on
+ * the first encode/decode, never before, so a caller that passes one (the Node CLI passes a loader
+ * of its build-time copy, src/node/ranks.ts) pays for the table only when a token is needed. The
+ * lookup tables are built only for encoding, so a decoder (the CLI's `decode`) pays for the ranks
+ * alone. Runtime-neutral: no Node built-ins.
  */
-import { createRequire } from 'node:module';
 import { InternalError } from '../core/errors.js';
 import { HarmonyErrorCode, HarmonyParseError, UsageError } from './errors.js';
-import { BPE_RANK_COUNT, SpecialToken, SpecialTokenText, VOCAB_SIZE, allSpecialTokens, specialTokenId, specialTokenText } from './registry.js';
+import { BPE_RANK_COUNT, VOCAB_SIZE, allSpecialTokens, specialTokenId, specialTokenText } from './registry.js';
 import { bytePairEncode } from './bpe.js';
 import { preTokenizerClasses } from './unicode-classes.js';
 import { checkUtf8, toWellFormed, utf8DecodeLossy, utf8DecodeValid, utf8Encode } from './utf8.js';
 
 /** gpt-tokenizer's rank table: each rank's text, or its bytes where they are not UTF-8 on their own. */
 export type RawRanks = readonly (string | readonly number[])[];
+
+/** The rank table, or a function that returns it (called once, on the first encode/decode). */
+export type RanksSource = RawRanks | (() => RawRanks);
 
 interface Ranks {
   readonly ranks: RawRanks;
@@ -44,11 +48,6 @@ interface Encoder {
   /** Time to load the ranks and build the encoder, in ms. */
   readonly loadMs: number;
 }
-
-// Decoding needs only the rank table; encoding also needs the lookup tables, which take about as
-// long again to build (and as much memory). Each is built on first use.
-let loaded: Ranks | undefined;
-let encoder: Encoder | undefined;
 
 // The reference pattern (tiktoken's o200k split regex) with Rust's `\s` spelled out: JS `\s` also
 // matches U+FEFF and misses U+0085, Rust's Unicode White_Space is the other way round. `(?i:'s)`
@@ -73,39 +72,8 @@ function splitPattern(): RegExp {
   return new RegExp(pattern, 'gv');
 }
 
-let ranksSource: (() => RawRanks | undefined) | undefined;
-
-/**
- * Lets an application supply gpt-tokenizer's rank table from a faster source than requiring its
- * 2.4 MB module (the CLI reads a copy serialized at build time, see src/ranks-cache.ts). Consulted
- * once, on first use; a source that returns undefined, or a table of the wrong size, falls back to
- * the module.
- */
-export function setRanksSource(source: () => RawRanks | undefined): void {
-  ranksSource = source;
-}
-
-function load(): Ranks {
-  if (loaded) return loaded;
-  const started = performance.now();
-  let ranks: RawRanks | undefined = ranksSource?.();
-  if (ranks?.length !== BPE_RANK_COUNT) {
-    try {
-      const require = createRequire(import.meta.url);
-      ranks = (require('gpt-tokenizer/cjs/bpeRanks/o200k_base') as { default: RawRanks }).default;
-    } catch (error) {
-      throw ranksUnavailable(error);
-    }
-  }
-  if (ranks.length !== BPE_RANK_COUNT) {
-    throw new InternalError(HarmonyErrorCode.RanksUnavailable, `gpt-tokenizer's o200k_base has ${ranks.length} ranks, expected ${BPE_RANK_COUNT}`);
-  }
-  loaded = { ranks, bytes: new Array<Uint8Array | undefined>(VOCAB_SIZE), loadMs: performance.now() - started };
-  return loaded;
-}
-
 function ranksUnavailable(error: unknown): InternalError {
-  return new InternalError(HarmonyErrorCode.RanksUnavailable, `cannot load the o200k_base ranks from gpt-tokenizer: ${(error as Error).message}`, {
+  return new InternalError(HarmonyErrorCode.RanksUnavailable, `cannot load the o200k_base ranks: ${(error as Error).message}`, {
     cause: error,
   });
 }
@@ -119,70 +87,10 @@ function latin1(bytes: ArrayLike<number>): string {
 
 const ASCII = /^[\x00-\x7f]*$/;
 
-function loadEncoder(): Encoder {
-  if (encoder) return encoder;
-  const { ranks, loadMs } = load();
-  const started = performance.now();
-  const byString = new Map<string, number>();
-  const byBytes = new Map<string, number>();
-  for (let rank = 0; rank < ranks.length; rank += 1) {
-    const value = ranks[rank]!;
-    if (typeof value === 'string') {
-      byString.set(value, rank);
-      byBytes.set(ASCII.test(value) ? value : latin1(utf8Encode(value)), rank);
-    } else {
-      byBytes.set(latin1(value), rank);
-    }
-  }
-  encoder = { byString, byBytes, split: splitPattern(), loadMs: loadMs + (performance.now() - started) };
-  return encoder;
-}
-
-/** True once the BPE ranks have been loaded (by an encode/decode or preloadRanks()). */
-export function isRanksLoaded(): boolean {
-  return loaded !== undefined;
-}
-
-/**
- * Loads the ranks and builds the encoder now (e.g. a server warming up); returns how long that
- * took, in ms.
- */
-export function preloadRanks(): number {
-  return loadEncoder().loadMs;
-}
-
 // Recently merged pieces (text repeats its words): the merge is a pure function of the piece, so
-// this changes speed only. Bounded: cleared when full; long pieces are not kept.
+// the cache changes speed only. Bounded: cleared when full; long pieces are not kept.
 const MERGE_CACHE_SIZE = 8192;
 const MERGE_CACHE_PIECE = 64;
-const mergeCache = new Map<string, number[]>();
-
-/** Encodes text as ordinary text: special-token spellings are just characters here. */
-export function encodeOrdinary(text: string): number[] {
-  if (text.length === 0) return [];
-  const { byString, byBytes, split } = loadEncoder();
-  const out: number[] = [];
-  split.lastIndex = 0;
-  for (const [piece] of toWellFormed(text).matchAll(split)) {
-    const whole = byString.get(piece);
-    if (whole !== undefined) {
-      out.push(whole);
-      continue;
-    }
-    const cached = mergeCache.get(piece);
-    if (cached !== undefined) {
-      for (const id of cached) out.push(id);
-      continue;
-    }
-    const start = out.length;
-    bytePairEncode(ASCII.test(piece) ? piece : latin1(utf8Encode(piece)), byBytes, out);
-    if (piece.length <= MERGE_CACHE_PIECE) {
-      if (mergeCache.size >= MERGE_CACHE_SIZE) mergeCache.clear();
-      mergeCache.set(piece, out.slice(start));
-    }
-  }
-  return out;
-}
 
 /** Which special tokens `encode` may turn into special ids / must refuse. */
 export type SpecialTokenSet = 'all' | ReadonlySet<string> | readonly string[];
@@ -195,12 +103,11 @@ export interface EncodeOptions {
 }
 
 const CANDIDATE = /<\|[a-z0-9_]+\|>/g;
-
-let allSpecialSet: ReadonlySet<string> | undefined;
+const ALL_SPECIAL: ReadonlySet<string> = new Set(allSpecialTokens());
 
 function resolveSet(value: SpecialTokenSet | undefined): ReadonlySet<string> {
   if (value === undefined) return new Set();
-  if (value === 'all') return (allSpecialSet ??= new Set(allSpecialTokens()));
+  if (value === 'all') return ALL_SPECIAL;
   return value instanceof Set ? value : new Set(value as readonly string[]);
 }
 
@@ -224,149 +131,237 @@ function disallowedError(token: string): UsageError {
   );
 }
 
-/**
- * Encodes text like openai_harmony's `HarmonyEncoding.encode`: special tokens in `allowedSpecial`
- * become their ids, any in `disallowedSpecial` (default 'all': every special not allowed) make it
- * throw, and everything else is BPE-encoded as ordinary text.
- */
-export function encode(text: string, options: EncodeOptions = {}): number[] {
-  const allowed = resolveSet(options.allowedSpecial);
-  const explicit =
-    options.disallowedSpecial === undefined || options.disallowedSpecial === 'all' ? undefined : resolveSet(options.disallowedSpecial);
-  const isDisallowed = explicit ? (token: string) => explicit.has(token) : (token: string) => !allowed.has(token);
-  // Special tokens spelled in the text, in order: refused, kept as specials, or left as text.
-  const specials: Array<{ index: number; token: string; id: number }> = [];
-  if (text.includes('<|')) {
-    CANDIDATE.lastIndex = 0;
-    for (let m = CANDIDATE.exec(text); m !== null; m = CANDIDATE.exec(text)) {
-      const id = specialTokenId(m[0]);
-      if (id === undefined) continue;
-      if (isDisallowed(m[0])) throw disallowedError(m[0]);
-      if (allowed.has(m[0])) specials.push({ index: m.index, token: m[0], id });
-    }
-  }
-  if (explicit) {
-    const other = findFirst(text, [...explicit].filter((token) => specialTokenId(token) === undefined));
-    if (other !== undefined) throw disallowedError(other);
-  }
-  const out: number[] = [];
-  let start = 0;
-  for (const special of specials) {
-    if (special.index > start) pushAll(out, encodeOrdinary(text.slice(start, special.index)));
-    out.push(special.id);
-    start = special.index + special.token.length;
-  }
-  if (start < text.length) pushAll(out, encodeOrdinary(start === 0 ? text : text.slice(start)));
-  return out;
-}
-
-/** Encodes with every special token allowed (the reference's `encode_with_special_tokens`). */
-export function encodeWithSpecialTokens(text: string): number[] {
-  return encode(text, { allowedSpecial: 'all' });
-}
-
 function pushAll(out: number[], items: readonly number[]): void {
   for (const item of items) out.push(item);
-}
-
-/**
- * The text of a token when its bytes alone are valid UTF-8 (every special token and most ranks),
- * else undefined (a partial character, or an id outside the vocabulary).
- */
-export function tokenString(id: number): string | undefined {
-  if (id < BPE_RANK_COUNT && id >= 0) {
-    const rank = load().ranks[id];
-    if (typeof rank === 'string') return rank;
-    return undefined;
-  }
-  return specialTokenText(id);
-}
-
-/** The bytes of one token, or undefined for ids outside the vocabulary. */
-export function tokenBytes(id: number): Uint8Array | undefined {
-  const state = load();
-  if (!Number.isInteger(id) || id < 0 || id >= VOCAB_SIZE) return undefined;
-  const cached = state.bytes[id];
-  if (cached) return cached;
-  let bytes: Uint8Array | undefined;
-  if (id < BPE_RANK_COUNT) {
-    const rank = state.ranks[id];
-    if (typeof rank === 'string') bytes = utf8Encode(rank);
-    else if (rank !== undefined) bytes = Uint8Array.from(rank);
-  } else {
-    const text = specialTokenText(id);
-    if (text !== undefined) bytes = utf8Encode(text);
-  }
-  if (bytes) state.bytes[id] = bytes;
-  return bytes;
 }
 
 function invalidToken(id: number): HarmonyParseError {
   return new HarmonyParseError(HarmonyErrorCode.InvalidToken, `Invalid token for decoding: ${id}`);
 }
 
-/** Raw bytes of a token sequence (throws on ids outside the vocabulary). */
-export function decodeBytes(tokens: Iterable<number>): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (const id of tokens) {
-    const bytes = tokenBytes(id);
-    if (!bytes) throw invalidToken(id);
-    parts.push(bytes);
-    total += bytes.length;
-  }
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
+/** The o200k_harmony tokenizer over one rank table. */
+export class Tokenizer {
+  #source: RanksSource | undefined;
+  // Decoding needs only the rank table; encoding also needs the lookup tables, which take about as
+  // long again to build (and as much memory). Each is built on first use.
+  #loaded: Ranks | undefined;
+  #encoder: Encoder | undefined;
+  readonly #mergeCache = new Map<string, number[]>();
 
-/** Fast path: every token is whole UTF-8 on its own, so their texts concatenate. */
-function decodeAsStrings(tokens: readonly number[]): string | undefined {
-  let text = '';
-  for (const id of tokens) {
-    const piece = tokenString(id);
-    if (piece === undefined) return undefined;
-    text += piece;
+  constructor(ranks: RanksSource) {
+    this.#source = ranks;
   }
-  return text;
-}
 
-/** Decodes tokens to text, replacing invalid UTF-8 with U+FFFD (lossy, like the reference's decode). */
-export function decode(tokens: Iterable<number>): string {
-  const list = Array.isArray(tokens) ? (tokens as number[]) : [...tokens];
-  return decodeAsStrings(list) ?? utf8DecodeLossy(decodeBytes(list));
-}
-
-/** Decodes tokens to text; throws HarmonyParseError on invalid ids or invalid UTF-8. */
-export function decodeUtf8(tokens: Iterable<number>): string {
-  const list = Array.isArray(tokens) ? (tokens as number[]) : [...tokens];
-  const fast = decodeAsStrings(list);
-  if (fast !== undefined) return fast;
-  let bytes: Uint8Array;
-  try {
-    bytes = decodeBytes(list);
-  } catch (error) {
-    if (error instanceof HarmonyParseError) {
-      throw new HarmonyParseError(error.code, `Could not decode tokens: Invalid token error: ${error.message}`);
+  #load(): Ranks {
+    if (this.#loaded) return this.#loaded;
+    const started = performance.now();
+    const source = this.#source!;
+    let ranks: RawRanks;
+    try {
+      ranks = typeof source === 'function' ? source() : source;
+    } catch (error) {
+      throw ranksUnavailable(error);
     }
-    throw error;
+    if (!Array.isArray(ranks) || ranks.length !== BPE_RANK_COUNT) {
+      const size = Array.isArray(ranks) ? `${ranks.length} ranks` : 'not an array';
+      throw new InternalError(HarmonyErrorCode.RanksUnavailable, `the o200k_base rank table has ${size}, expected ${BPE_RANK_COUNT}`);
+    }
+    this.#source = undefined;
+    this.#loaded = { ranks, bytes: new Array<Uint8Array | undefined>(VOCAB_SIZE), loadMs: performance.now() - started };
+    return this.#loaded;
   }
-  const check = checkUtf8(bytes);
-  if (!check.ok) {
-    const detail =
-      check.errorLen === undefined
-        ? `incomplete utf-8 byte sequence from index ${check.validUpTo}`
-        : `invalid utf-8 sequence of ${check.errorLen} bytes from index ${check.validUpTo}`;
-    throw new HarmonyParseError(HarmonyErrorCode.InvalidUtf8, `Could not decode tokens: Invalid utf-8 sequence: ${detail}`);
-  }
-  return utf8DecodeValid(bytes);
-}
 
-/** Whether an id is one of the 1,091 special tokens. */
-export function isSpecialToken(id: number): boolean {
-  return specialTokenText(id) !== undefined;
+  #loadEncoder(): Encoder {
+    if (this.#encoder) return this.#encoder;
+    const { ranks, loadMs } = this.#load();
+    const started = performance.now();
+    const byString = new Map<string, number>();
+    const byBytes = new Map<string, number>();
+    for (let rank = 0; rank < ranks.length; rank += 1) {
+      const value = ranks[rank]!;
+      if (typeof value === 'string') {
+        byString.set(value, rank);
+        byBytes.set(ASCII.test(value) ? value : latin1(utf8Encode(value)), rank);
+      } else {
+        byBytes.set(latin1(value), rank);
+      }
+    }
+    this.#encoder = { byString, byBytes, split: splitPattern(), loadMs: loadMs + (performance.now() - started) };
+    return this.#encoder;
+  }
+
+  /** True once the rank table has been loaded (by an encode/decode or preload()). */
+  get ranksLoaded(): boolean {
+    return this.#loaded !== undefined;
+  }
+
+  /** Loads the ranks and builds the encoder now (e.g. a server warming up); returns how long that took, in ms. */
+  preload(): number {
+    return this.#loadEncoder().loadMs;
+  }
+
+  /** Encodes text as ordinary text: special-token spellings are just characters here. */
+  encodeOrdinary(text: string): number[] {
+    if (text.length === 0) return [];
+    const { byString, byBytes, split } = this.#loadEncoder();
+    const mergeCache = this.#mergeCache;
+    const out: number[] = [];
+    for (const [piece] of toWellFormed(text).matchAll(split)) {
+      const whole = byString.get(piece);
+      if (whole !== undefined) {
+        out.push(whole);
+        continue;
+      }
+      const cached = mergeCache.get(piece);
+      if (cached !== undefined) {
+        for (const id of cached) out.push(id);
+        continue;
+      }
+      const start = out.length;
+      bytePairEncode(ASCII.test(piece) ? piece : latin1(utf8Encode(piece)), byBytes, out);
+      if (piece.length <= MERGE_CACHE_PIECE) {
+        if (mergeCache.size >= MERGE_CACHE_SIZE) mergeCache.clear();
+        mergeCache.set(piece, out.slice(start));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Encodes text like openai_harmony's `HarmonyEncoding.encode`: special tokens in `allowedSpecial`
+   * become their ids, any in `disallowedSpecial` (default 'all': every special not allowed) make it
+   * throw, and everything else is BPE-encoded as ordinary text.
+   */
+  encode(text: string, options: EncodeOptions = {}): number[] {
+    const allowed = resolveSet(options.allowedSpecial);
+    const explicit =
+      options.disallowedSpecial === undefined || options.disallowedSpecial === 'all' ? undefined : resolveSet(options.disallowedSpecial);
+    const isDisallowed = explicit ? (token: string) => explicit.has(token) : (token: string) => !allowed.has(token);
+    // Special tokens spelled in the text, in order: refused, kept as specials, or left as text.
+    const specials: Array<{ index: number; token: string; id: number }> = [];
+    if (text.includes('<|')) {
+      for (const m of text.matchAll(CANDIDATE)) {
+        const id = specialTokenId(m[0]);
+        if (id === undefined) continue;
+        if (isDisallowed(m[0])) throw disallowedError(m[0]);
+        if (allowed.has(m[0])) specials.push({ index: m.index, token: m[0], id });
+      }
+    }
+    if (explicit) {
+      const other = findFirst(text, [...explicit].filter((token) => specialTokenId(token) === undefined));
+      if (other !== undefined) throw disallowedError(other);
+    }
+    const out: number[] = [];
+    let start = 0;
+    for (const special of specials) {
+      if (special.index > start) pushAll(out, this.encodeOrdinary(text.slice(start, special.index)));
+      out.push(special.id);
+      start = special.index + special.token.length;
+    }
+    if (start < text.length) pushAll(out, this.encodeOrdinary(start === 0 ? text : text.slice(start)));
+    return out;
+  }
+
+  /** Encodes with every special token allowed (the reference's `encode_with_special_tokens`). */
+  encodeWithSpecialTokens(text: string): number[] {
+    return this.encode(text, { allowedSpecial: 'all' });
+  }
+
+  /**
+   * The text of a token when its bytes alone are valid UTF-8 (every special token and most ranks),
+   * else undefined (a partial character, or an id outside the vocabulary).
+   */
+  tokenString(id: number): string | undefined {
+    if (id < BPE_RANK_COUNT && id >= 0) {
+      const rank = this.#load().ranks[id];
+      if (typeof rank === 'string') return rank;
+      return undefined;
+    }
+    return specialTokenText(id);
+  }
+
+  /** The bytes of one token, or undefined for ids outside the vocabulary. */
+  tokenBytes(id: number): Uint8Array | undefined {
+    const state = this.#load();
+    if (!Number.isInteger(id) || id < 0 || id >= VOCAB_SIZE) return undefined;
+    const cached = state.bytes[id];
+    if (cached) return cached;
+    let bytes: Uint8Array | undefined;
+    if (id < BPE_RANK_COUNT) {
+      const rank = state.ranks[id];
+      if (typeof rank === 'string') bytes = utf8Encode(rank);
+      else if (rank !== undefined) bytes = Uint8Array.from(rank);
+    } else {
+      const text = specialTokenText(id);
+      if (text !== undefined) bytes = utf8Encode(text);
+    }
+    if (bytes) state.bytes[id] = bytes;
+    return bytes;
+  }
+
+  /** Raw bytes of a token sequence (throws on ids outside the vocabulary). */
+  decodeBytes(tokens: Iterable<number>): Uint8Array {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (const id of tokens) {
+      const bytes = this.tokenBytes(id);
+      if (!bytes) throw invalidToken(id);
+      parts.push(bytes);
+      total += bytes.length;
+    }
+    const out = new Uint8Array(total);
+    let offset = 0;
+    for (const part of parts) {
+      out.set(part, offset);
+      offset += part.length;
+    }
+    return out;
+  }
+
+  /** Fast path: every token is whole UTF-8 on its own, so their texts concatenate. */
+  #decodeAsStrings(tokens: readonly number[]): string | undefined {
+    let text = '';
+    for (const id of tokens) {
+      const piece = this.tokenString(id);
+      if (piece === undefined) return undefined;
+      text += piece;
+    }
+    return text;
+  }
+
+  /** Decodes tokens to text, replacing invalid UTF-8 with U+FFFD (lossy, like the reference's decode). */
+  decode(tokens: Iterable<number>): string {
+    const list = Array.isArray(tokens) ? (tokens as number[]) : [...tokens];
+    return this.#decodeAsStrings(list) ?? utf8DecodeLossy(this.decodeBytes(list));
+  }
+
+  /** Decodes tokens to text; throws HarmonyParseError on invalid ids or invalid UTF-8. */
+  decodeUtf8(tokens: Iterable<number>): string {
+    const list = Array.isArray(tokens) ? (tokens as number[]) : [...tokens];
+    const fast = this.#decodeAsStrings(list);
+    if (fast !== undefined) return fast;
+    let bytes: Uint8Array;
+    try {
+      bytes = this.decodeBytes(list);
+    } catch (error) {
+      if (error instanceof HarmonyParseError) {
+        throw new HarmonyParseError(error.code, `Could not decode tokens: Invalid token error: ${error.message}`);
+      }
+      throw error;
+    }
+    const check = checkUtf8(bytes);
+    if (!check.ok) {
+      const detail =
+        check.errorLen === undefined
+          ? `incomplete utf-8 byte sequence from index ${check.validUpTo}`
+          : `invalid utf-8 sequence of ${check.errorLen} bytes from index ${check.validUpTo}`;
+      throw new HarmonyParseError(HarmonyErrorCode.InvalidUtf8, `Could not decode tokens: Invalid utf-8 sequence: ${detail}`);
+    }
+    return utf8DecodeValid(bytes);
+  }
+
+  /** Whether an id is one of the 1,091 special tokens. */
+  isSpecialToken(id: number): boolean {
+    return specialTokenText(id) !== undefined;
+  }
 }

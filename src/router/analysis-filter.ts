@@ -9,7 +9,7 @@
  * message's own `<|start|>assistant` is dropped too, so the client sees it as the first message.
  * The stream's start chunk says `"analysis":"withheld"`, authenticated like everything else.
  */
-import { specialTokenId } from '../harmony/index.js';
+import { specialTokenId } from '../harmony/registry.js';
 import { harmonyEncoding } from './render.js';
 
 const decodeUtf8 = (ids: readonly number[]): string => harmonyEncoding().decodeUtf8(ids);

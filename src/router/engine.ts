@@ -3,8 +3,10 @@
  * completion token batches out. The built-in echo engine and every upstream adapter implement it,
  * so the server never needs to know which one it talks to.
  */
+import type { CodeIn } from '../core/error-codes.js';
+import type { FinishReason } from '../hpke/chunks.js';
 
-export type FinishReason = 'stop' | 'length' | 'tool_call' | 'cancelled';
+export type { FinishReason };
 
 export interface EngineRequest {
   /** Request id (for logs only; never the plaintext). */
@@ -47,9 +49,9 @@ export interface Engine {
 
 /** Thrown by engines for upstream failures; the router turns it into an authenticated `error` chunk. */
 export class EngineError extends Error {
-  readonly code: string;
+  readonly code: CodeIn<'engine'>;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: CodeIn<'engine'>, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }

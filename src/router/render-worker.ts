@@ -1,11 +1,10 @@
 /**
  * A render worker (worker_threads): conversation to prompt tokens off the router's event loop.
  * One job at a time; the pool (render-pool.ts) terminates the worker when a job overruns its
- * deadline. Loads the tokenizer's ranks from the build-time copy when there is one, as the CLI does.
+ * deadline. Its encoding (render.ts, src/node/harmony.ts) reads the tokenizer's ranks from the
+ * build-time copy when there is one, as the CLI does.
  */
 import { parentPort } from 'node:worker_threads';
-import { setRanksSource } from '../harmony/tokenizer.js';
-import { readRanksCache } from '../ranks-cache.js';
 import type { RequestPayload } from '../hpke/index.js';
 import { harmonyEncoding, RenderError, renderBounded, type RenderLimits } from './render.js';
 
@@ -24,7 +23,6 @@ export type RenderReply =
 
 const port = parentPort;
 if (port !== null) {
-  setRanksSource(() => readRanksCache());
   // Warm up (the rank table, the BPE core: a second or more on a busy machine) before taking jobs,
   // so the first job's deadline is not spent loading.
   harmonyEncoding();

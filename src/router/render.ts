@@ -9,16 +9,16 @@ import {
   RenderConversationConfig,
   Role,
   SystemContent,
-  loadHarmonyEncoding,
-  type HarmonyEncoding,
-} from '../harmony/index.js';
+} from '../harmony/model.js';
+import type { HarmonyEncoding } from '../harmony/encoding.js';
+import { nodeHarmonyEncoding } from '../node/harmony.js';
 import { parseJsonLossless } from '../harmony/json.js';
 import type { RequestPayload } from '../hpke/index.js';
 
 let encoding: HarmonyEncoding | undefined;
 
 export function harmonyEncoding(): HarmonyEncoding {
-  encoding ??= loadHarmonyEncoding('HarmonyGptOss');
+  encoding ??= nodeHarmonyEncoding();
   return encoding;
 }
 

@@ -15,7 +15,7 @@
  * HPKE_HEADER_MISMATCH, RID_MISMATCH, and a second response for one session SECOND_RESPONSE.
  */
 import { createParser, type EventSourceMessage, type EventSourceParser, type ParseError } from 'eventsource-parser';
-import { HarmonyHpkeError, IntegrityError, InternalError, TruncatedError, UsageError } from '../core/errors.js';
+import { HarmonyHpkeError, IntegrityError, InternalError, TruncatedError, UsageError, type CodeOf } from '../core/errors.js';
 import { base64UrlLength, toBase64Url, tryFromBase64Url } from '../hpke/base64url.js';
 import {
   MAX_CHUNK_PLAINTEXT,
@@ -62,7 +62,7 @@ const CANONICAL_INDEX = /^(?:0|[1-9][0-9]{0,15})$/;
 
 type State = 'header' | 'streaming' | 'gap' | 'final' | 'ended';
 
-function integrity(code: string, message: string): IntegrityError {
+function integrity(code: CodeOf<'integrity'>, message: string): IntegrityError {
   return new IntegrityError(code, message);
 }
 

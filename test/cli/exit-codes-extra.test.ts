@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox, runCliInProcess } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 import { errorLines, expectOneErrorLine } from './support.js';
 
@@ -45,25 +45,25 @@ async function closedPortUrl(): Promise<string> {
 /** A sealed request for `url`; offline (sealed to another router's key) when nothing answers there. */
 async function envelopeFor(url: string, options: { offline?: boolean; prompt?: string } = {}): Promise<string> {
   const keys = options.offline ? ['--keys', keysFile] : [];
-  const created = await runCli(['create-request', options.prompt ?? 'What is 2+2?', '--router', url, ...keys], { env });
+  const created = await runCliInProcess(['create-request', options.prompt ?? 'What is 2+2?', '--router', url, ...keys], { env });
   expect(created.code, created.stderr).toBe(0);
   return created.stdout;
 }
 
 beforeAll(async () => {
   [router, stall, small, busy] = await Promise.all([
-    startRouterProcess(sandbox.dir, [], env),
-    startRouterProcess(sandbox.dir, ['--fault', 'stall'], env),
-    startRouterProcess(sandbox.dir, ['--max-request-bytes', '512'], env),
-    startRouterProcess(sandbox.dir, ['--fault', 'stall', '--max-streams', '1'], env),
+    startRouterProcess(sandbox.dir, ['--render-workers', '0', ], env),
+    startRouterProcess(sandbox.dir, ['--render-workers', '0', '--fault', 'stall'], env),
+    startRouterProcess(sandbox.dir, ['--render-workers', '0', '--max-request-bytes', '512'], env),
+    startRouterProcess(sandbox.dir, ['--render-workers', '0', '--fault', 'stall', '--max-streams', '1'], env),
     listenBlackhole(),
   ]);
   keysFile = join(sandbox.dir, 'router.keys');
-  const fetched = await runCli(['keys', 'fetch', '--router', router.url, '--out', keysFile], { env });
+  const fetched = await runCliInProcess(['keys', 'fetch', '--router', router.url, '--out', keysFile], { env });
   expect(fetched.code, fetched.stderr).toBe(0);
   // Warm the stalling router up (its tokenizer loads on the first request) with an answer cut
   // before the stall, so the timeout tests below time the stall, not the warm-up.
-  const warm = await runCli(['ask', 'What is 2+2?', '--router', stall.url, '--max-tokens', '2', '--json'], { env });
+  const warm = await runCliInProcess(['ask', 'What is 2+2?', '--router', stall.url, '--max-tokens', '2', '--json'], { env });
   expect(JSON.parse(warm.stdout.trim().split('\n').at(-1) as string)).toMatchObject({ type: 'done', finish: 'length' });
 });
 
@@ -94,21 +94,21 @@ describe('2: usage', () => {
     ['create-request without a router', ['create-request', 'x'], 'NO_ROUTER'],
   ])('%s', async (_what, args, code) => {
     const input = args[0] === 'send' ? '{}' : undefined;
-    const result = await runCli(args, { env, ...(input !== undefined ? { input } : {}) });
+    const result = await runCliInProcess(args, { env, ...(input !== undefined ? { input } : {}) });
     expect(result.code, result.stderr).toBe(2);
     expectOneErrorLine(result.stderr, code);
     expect(result.stdout).toBe('');
   });
 
   it('a bad router URL from the environment', async () => {
-    const result = await runCli(['ask', 'x'], { env: { ...env, HARMONY_HPKE_ROUTER: 'http//oops' } });
+    const result = await runCliInProcess(['ask', 'x'], { env: { ...env, HARMONY_HPKE_ROUTER: 'http//oops' } });
     expect(result.code).toBe(2);
     expectOneErrorLine(result.stderr, 'BAD_URL');
   });
 
   it('no command at all: the help on stderr, then one error line, exit 2', async () => {
     for (const args of [[], ['keys']]) {
-      const result = await runCli(args, { env });
+      const result = await runCliInProcess(args, { env });
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr).toMatch(/^Usage: harmony-hpke/);
       expectOneErrorLine(result.stderr, 'USAGE_MISSING_COMMAND');
@@ -121,12 +121,12 @@ describe('3: network and timeouts', () => {
   it('connection refused, after the retries asked for', async () => {
     const url = await closedPortUrl();
     const envelope = await envelopeFor(url, { offline: true });
-    const once = await runCli(['send', '--retries', '0'], { env, input: envelope });
+    const once = await runCliInProcess(['send', '--retries', '0'], { env, input: envelope });
     expect(once.code).toBe(3);
     expectOneErrorLine(once.stderr, 'CONNECTION_REFUSED');
     expect(once.stderr).not.toMatch(/retry/);
 
-    const twice = await runCli(['send', '--retries', '2'], { env, input: envelope });
+    const twice = await runCliInProcess(['send', '--retries', '2'], { env, input: envelope });
     expect(twice.code).toBe(3);
     expectOneErrorLine(twice.stderr, 'CONNECTION_REFUSED');
     expect(twice.stderr.split('\n').filter((line) => /^harmony-hpke: retry \d \(CONNECTION_REFUSED\)/.test(line))).toHaveLength(2);
@@ -134,17 +134,17 @@ describe('3: network and timeouts', () => {
 
   it('--connect-timeout: a listener that never answers', async () => {
     const envelope = await envelopeFor(blackholeUrl, { offline: true });
-    const sent = await runCli(['send', '--connect-timeout', '300ms'], { env, input: envelope });
+    const sent = await runCliInProcess(['send', '--connect-timeout', '1s'], { env, input: envelope });
     expect(sent.code).toBe(3);
     expectOneErrorLine(sent.stderr, 'CONNECT_TIMEOUT');
 
-    const fetched = await runCli(['keys', 'fetch', '--router', blackholeUrl, '--connect-timeout', '300ms'], { env });
+    const fetched = await runCliInProcess(['keys', 'fetch', '--router', blackholeUrl, '--connect-timeout', '1s'], { env });
     expect(fetched.code).toBe(3);
     expectOneErrorLine(fetched.stderr, 'CONNECT_TIMEOUT');
   });
 
   it('--idle-timeout: a router that stalls mid-stream; what was printed stays', async () => {
-    const result = await runCli(['ask', 'What is 2+2?', '--router', stall.url, '--raw', '--idle-timeout', '1s'], { env });
+    const result = await runCliInProcess(['ask', 'What is 2+2?', '--router', stall.url, '--raw', '--idle-timeout', '2s'], { env });
     expect(result.code).toBe(3);
     expectOneErrorLine(result.stderr, 'IDLE_TIMEOUT');
     expect(result.stdout.split('\n').slice(0, 3)).toEqual([
@@ -156,12 +156,12 @@ describe('3: network and timeouts', () => {
 
   it('--timeout: the whole exchange, for send and ask', async () => {
     const envelope = await envelopeFor(stall.url);
-    const sent = await runCli(['send', '--timeout', '600ms'], { env, input: envelope });
+    const sent = await runCliInProcess(['send', '--timeout', '3s'], { env, input: envelope });
     expect(sent.code).toBe(3);
     expectOneErrorLine(sent.stderr, 'TIMEOUT');
     expect(sent.stdout).toMatch(/^event: hpke\n/); // the raw bytes that came are passed on
 
-    const asked = await runCli(['ask', 'What is 2+2?', '--router', stall.url, '--timeout', '600ms', '--json'], { env });
+    const asked = await runCliInProcess(['ask', 'What is 2+2?', '--router', stall.url, '--timeout', '3s', '--json'], { env });
     expect(asked.code).toBe(3);
     expectOneErrorLine(asked.stderr, 'TIMEOUT');
     const last = JSON.parse(asked.stdout.trim().split('\n').at(-1) as string) as Record<string, unknown>;
@@ -173,27 +173,27 @@ describe('4: keys', () => {
   it('a corrupt key file or key config given with --keys', async () => {
     const corruptKey = join(sandbox.dir, 'corrupt-key.json');
     writeFileSync(corruptKey, '{"format":"harmony-hpke-key/1","key_id":1}', { mode: 0o600 });
-    const fromKeyFile = await runCli(['create-request', 'x', '--router', router.url, '--keys', corruptKey], { env });
+    const fromKeyFile = await runCliInProcess(['create-request', 'x', '--router', router.url, '--keys', corruptKey], { env });
     expect(fromKeyFile.code).toBe(4);
     expectOneErrorLine(fromKeyFile.stderr, 'KEY_FILE_CORRUPT');
 
     const garbage = join(sandbox.dir, 'garbage.keys');
     writeFileSync(garbage, Buffer.from([0, 9, 1, 0, 32]));
-    const fromConfig = await runCli(['ask', 'x', '--router', router.url, '--keys', garbage], { env });
+    const fromConfig = await runCliInProcess(['ask', 'x', '--router', router.url, '--keys', garbage], { env });
     expect(fromConfig.code).toBe(4);
     expectOneErrorLine(fromConfig.stderr, 'KEY_CONFIG_INVALID');
 
-    const shown = await runCli(['keys', 'show', corruptKey], { env });
+    const shown = await runCliInProcess(['keys', 'show', corruptKey], { env });
     expect(shown.code).toBe(4);
     expectOneErrorLine(shown.stderr, 'KEY_FILE_CORRUPT');
   });
 
   it('a session file others can read is refused', async () => {
     const session = join(sandbox.dir, 'open-session.json');
-    const created = await runCli(['create-request', 'What is 2+2?', '--router', router.url, '--keys', keysFile, '--session', session], { env });
+    const created = await runCliInProcess(['create-request', 'What is 2+2?', '--router', router.url, '--keys', keysFile, '--session', session], { env });
     expect(created.code, created.stderr).toBe(0);
     chmodSync(session, 0o644);
-    const sent = await runCli(['send', '--decode'], { env, input: created.stdout });
+    const sent = await runCliInProcess(['send', '--decode'], { env, input: created.stdout });
     expect(sent.code).toBe(4);
     expectOneErrorLine(sent.stderr, 'SESSION_FILE_PERMISSIONS');
   });
@@ -201,7 +201,7 @@ describe('4: keys', () => {
 
 describe('5: the router refuses', () => {
   it('413 for a body over --max-request-bytes', async () => {
-    const result = await runCli(['ask', 'What is 2+2?', '--router', small.url], { env });
+    const result = await runCliInProcess(['ask', 'What is 2+2?', '--router', small.url], { env });
     expect(result.code).toBe(5);
     expectOneErrorLine(result.stderr, 'ROUTER_REFUSED');
     expect(result.stderr).toMatch(/HTTP 413/);
@@ -220,12 +220,12 @@ describe('5: the router refuses', () => {
         holder.on('error', reject);
         holder.end(Buffer.from(holding.body, 'base64'));
       });
-      const result = await runCli(['send', '--retries', '0'], { env, input: await envelopeFor(busy.url) });
+      const result = await runCliInProcess(['send', '--retries', '0'], { env, input: await envelopeFor(busy.url) });
       expect(result.code).toBe(5);
       expectOneErrorLine(result.stderr, 'ROUTER_BUSY');
       expect(result.stderr).toMatch(/HTTP 503/);
 
-      const retried = await runCli(['send', '--retries', '1'], { env, input: await envelopeFor(busy.url) });
+      const retried = await runCliInProcess(['send', '--retries', '1'], { env, input: await envelopeFor(busy.url) });
       expect(retried.code).toBe(5);
       expect(retried.stderr).toMatch(/^harmony-hpke: retry 1 \(HTTP 503\) in 1000 ms$/m);
       expectOneErrorLine(retried.stderr, 'ROUTER_BUSY');
@@ -260,7 +260,7 @@ describe('never 1 for a mistake of the user', () => {
       [['keys', 'show', dir], 'INPUT_UNREADABLE'],
     ];
     // Independent runs: side by side, to keep the suite quick.
-    const results = await Promise.all(cases.map(([args]) => runCli(args, { env })));
+    const results = await Promise.all(cases.map(([args]) => runCliInProcess(args, { env })));
     cases.forEach(([args, code], index) => {
       const result = results[index] as (typeof results)[number];
       expect(result.code, `${args.join(' ')}: ${result.stderr}`).not.toBe(1);
@@ -272,10 +272,10 @@ describe('never 1 for a mistake of the user', () => {
 
   it('--debug adds the stack after the one error line; without it there is none', async () => {
     const url = await closedPortUrl();
-    const plain = await runCli(['keys', 'fetch', '--router', url], { env });
+    const plain = await runCliInProcess(['keys', 'fetch', '--router', url], { env });
     expect(plain.code).toBe(3);
     expect(plain.stderr.trim().split('\n')).toHaveLength(1);
-    const debug = await runCli(['keys', 'fetch', '--router', url, '--debug'], { env });
+    const debug = await runCliInProcess(['keys', 'fetch', '--router', url, '--debug'], { env });
     expect(debug.code).toBe(3);
     expect(errorLines(debug.stderr)).toHaveLength(1);
     expect(debug.stderr.split('\n')[0]).toMatch(/^harmony-hpke: error: .+ \(CONNECTION_REFUSED\)$/);

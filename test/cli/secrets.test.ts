@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, runCli, type CliResult } from '../helpers/cli.js';
+import { makeSandbox, type CliResult, runCliInProcess } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 
 const sandbox = makeSandbox();
@@ -18,7 +18,7 @@ let privateKey: string;
 const outputs: string[] = [];
 
 async function run(args: string[], input?: string): Promise<CliResult> {
-  const result = await runCli(['--debug', '-v', ...args], { env, ...(input !== undefined ? { input } : {}) });
+  const result = await runCliInProcess(['--debug', '-v', ...args], { env, ...(input !== undefined ? { input } : {}) });
   outputs.push(`$ ${args.join(' ')}\n${result.stdout}\n${result.stderr}`);
   return result;
 }
@@ -31,7 +31,7 @@ beforeAll(async () => {
   const generated = await run(['keys', 'generate', '--out', file('router.key')]);
   expect(generated.code, generated.stderr).toBe(0);
   privateKey = (JSON.parse(readFileSync(file('router.key'), 'utf8')) as { private_key: string }).private_key;
-  router = await startRouterProcess(sandbox.dir, ['--key', file('router.key'), '--log-format', 'json'], env);
+  router = await startRouterProcess(sandbox.dir, ['--render-workers', '0', '--key', file('router.key'), '--log-format', 'json'], env);
 });
 
 afterAll(async () => {

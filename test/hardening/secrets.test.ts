@@ -10,7 +10,7 @@ import { chmodSync, copyFileSync, readdirSync, readFileSync, statSync, writeFile
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRouterKeyFile, parseSession, sessionResponseKeys, serializeRouterKeyFile, type Session } from '../../src/hpke/index.js';
-import { makeSandbox, runCli, type CliResult } from '../helpers/cli.js';
+import { makeSandbox, type CliResult, runCliInProcess } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 import { secretSpellings } from './helpers.js';
 
@@ -26,7 +26,7 @@ const outputs: Array<{ what: string; text: string }> = [];
 const path = (name: string) => join(dir, name);
 
 async function cli(what: string, args: string[], expected: number | number[], input?: string): Promise<CliResult> {
-  const result = await runCli(args, { env: sandbox.env, timeoutMs: 30_000, ...(input !== undefined ? { input } : {}) });
+  const result = await runCliInProcess(args, { env: sandbox.env, timeoutMs: 30_000, ...(input !== undefined ? { input } : {}) });
   outputs.push({ what: `${what} (stdout)`, text: result.stdout }, { what: `${what} (stderr)`, text: result.stderr });
   const codes = Array.isArray(expected) ? expected : [expected];
   expect(codes, `${what}: exit ${result.code}\n${result.stderr}`).toContain(result.code);
@@ -36,8 +36,8 @@ async function cli(what: string, args: string[], expected: number | number[], in
 beforeAll(async () => {
   await cli('keys generate', ['keys', 'generate', '--out', path('router.key'), '--key-id', '4', '--debug'], 0);
   await cli('keys generate (retired)', ['keys', 'generate', '--out', path('retired.key'), '--key-id', '5'], 0);
-  router = await startRouterProcess(dir, ['--key', path('router.key'), '--key', path('retired.key'), '--test-faults', '--debug'], sandbox.env);
-  faulty = await startRouterProcess(dir, ['--key', path('router.key'), '--fault', 'error:3', '--log-format', 'json', '--debug'], sandbox.env);
+  router = await startRouterProcess(dir, ['--render-workers', '0', '--key', path('router.key'), '--key', path('retired.key'), '--test-faults', '--debug'], sandbox.env);
+  faulty = await startRouterProcess(dir, ['--render-workers', '0', '--key', path('router.key'), '--fault', 'error:3', '--log-format', 'json', '--debug'], sandbox.env);
   routers.push(router, faulty);
 }, 60_000);
 

@@ -5,7 +5,11 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { LONG_PIECE_BYTES, bytePairEncode } from '../../src/harmony/bpe.js';
-import { decode, encodeOrdinary } from '../../src/harmony/tokenizer.js';
+import { loadHarmonyEncoding } from '../../src/harmony/index.js';
+
+const encoding = loadHarmonyEncoding();
+const encodeOrdinary = (text: string) => encoding.encodeOrdinary(text);
+const decode = (tokens: number[]) => encoding.decode(tokens);
 
 // A toy rank table over bytes a-d, so both paths can be driven on any length.
 const toyRanks = new Map<string, number>();

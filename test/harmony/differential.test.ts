@@ -109,7 +109,7 @@ function check(fx: Fixture): string | undefined {
     case 'parse':
     case 'stream': {
       const strict = c['strict'] as boolean;
-      const parser = new StreamableParser({ name: 'HarmonyGptOss' }, c['role'] as Role | null, { strict });
+      const parser = new StreamableParser(enc, c['role'] as Role | null, { strict });
       const steps: unknown[] = [];
       let err: string | null = null;
       for (const token of c['tokens'] as number[]) {

@@ -17,10 +17,10 @@ import {
   loadHarmonyEncoding,
   type Message as MessageType,
 } from '../../src/harmony/index.js';
-import { encodeOrdinary } from '../../src/harmony/tokenizer.js';
 
 const SEED = 20_250_805;
 const encoding = loadHarmonyEncoding('HarmonyGptOss');
+const encodeOrdinary = (text: string) => encoding.encodeOrdinary(text);
 const settings = { seed: SEED, numRuns: 150 } as const;
 
 const word = fc.stringMatching(/^[a-z][a-z0-9_.-]{0,11}$/).filter((w) => w !== 'all' && !w.startsWith('to='));

@@ -5,14 +5,12 @@ import {
   STOP_TOKENS_FOR_ASSISTANT_ACTIONS,
   SpecialToken,
   SpecialTokenText,
-  TOKEN_IDS,
   VOCAB_SIZE,
-  allSpecialTokens,
-  isSpecialTokenId,
   loadHarmonyEncoding,
   specialTokenId,
   specialTokenText,
 } from '../../src/harmony/index.js';
+import { TOKEN_IDS, allSpecialTokens, isSpecialTokenId } from '../../src/harmony/registry.js';
 
 describe('registry', () => {
   test('named special tokens sit at the reference ids', () => {

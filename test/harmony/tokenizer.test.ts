@@ -14,10 +14,14 @@ import {
   loadHarmonyEncoding,
   specialTokenId,
 } from '../../src/harmony/index.js';
-import { decodeBytes, encodeOrdinary, tokenString } from '../../src/harmony/tokenizer.js';
 
 const require = createRequire(import.meta.url);
 const encoding = loadHarmonyEncoding('HarmonyGptOss');
+const { encodeOrdinary, decodeBytes, tokenString } = {
+  encodeOrdinary: (text: string) => encoding.encodeOrdinary(text),
+  decodeBytes: (tokens: Iterable<number>) => encoding.decodeBytes(tokens),
+  tokenString: (id: number) => encoding.tokenString(id),
+};
 
 interface GptTokenizerEncoding {
   encode(text: string, options?: { allowedSpecial?: Set<string> | 'all'; disallowedSpecial?: Set<string> | 'all' }): number[];

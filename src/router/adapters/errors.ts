@@ -1,8 +1,10 @@
 /**
- * The adapters' failures: every one is an EngineError with a stable code. Messages name the check
+ * The adapters' failures: every one is an EngineError with a stable code (registered, scope
+ * `engine`, in src/core/error-codes.ts). Messages name the check
  * that failed and, for HTTP errors, the status; they never carry an upstream body (it may echo the
  * prompt) nor the API key.
  */
+import type { CodeIn } from '../../core/error-codes.js';
 import { EngineError } from '../engine.js';
 
 export const UPSTREAM_ERROR_CODES = {
@@ -20,7 +22,7 @@ export const UPSTREAM_ERROR_CODES = {
   timeout: 'UPSTREAM_TIMEOUT',
   /** The request's signal was aborted (client gone, shutdown): the upstream request was aborted. */
   cancelled: 'CANCELLED',
-} as const;
+} as const satisfies Record<string, CodeIn<'engine'>>;
 
 export type UpstreamErrorCode = (typeof UPSTREAM_ERROR_CODES)[keyof typeof UPSTREAM_ERROR_CODES];
 

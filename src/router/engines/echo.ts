@@ -6,7 +6,9 @@
  * answers with it (echo-tools.ts has the rule).
  * It never pretends to be a model. Fault modes exist for tests.
  */
-import { SpecialToken, loadHarmonyEncoding, type HarmonyEncoding } from '../../harmony/index.js';
+import type { HarmonyEncoding } from '../../harmony/encoding.js';
+import { SpecialToken } from '../../harmony/registry.js';
+import { nodeHarmonyEncoding } from '../../node/harmony.js';
 import { EngineError, type Engine, type EngineEvent, type EngineFault, type EngineRequest } from '../engine.js';
 import { evaluateArithmetic } from './arithmetic.js';
 import { echoToolTurn } from './echo-tools.js';
@@ -148,7 +150,7 @@ export function createEchoEngine(options: EchoEngineOptions = {}): Engine {
   return {
     name: 'echo',
     async *generate(request: EngineRequest): AsyncIterable<EngineEvent> {
-      encoding ??= loadHarmonyEncoding('HarmonyGptOss');
+      encoding ??= nodeHarmonyEncoding();
       const fault = request.fault ?? options.fault;
       const tokens = echoConversationTokens(encoding, request.conversation, fault);
       const limit = Math.min(tokens.length, request.maxTokens);
