@@ -18,12 +18,15 @@ const FORMAT = 'harmony-hpke-ranks/1';
 const require = createRequire(import.meta.url);
 
 /**
- * dist/ranks/o200k_base.v8, found from where this code runs: dist/src/node/ (two levels up) and
- * the bundled CLI's dist/cli/ (one level up) alike. The first candidate that exists wins; a wrong
- * file would be refused by its format and version check anyway.
+ * dist/ranks/o200k_base.v8, found from where this code runs: dist/src/node/ (two levels up), the
+ * bundled CLI's dist/cli/ (one level up), and src/node/ run from source (tests: ../../dist/ranks)
+ * alike. The first candidate that exists wins; a wrong or stale file is refused by its format and
+ * version check anyway.
  */
 export function defaultRanksCachePath(from: string = import.meta.url): string {
-  const candidates = ['../ranks/o200k_base.v8', '../../ranks/o200k_base.v8'].map((relative) => fileURLToPath(new URL(relative, from)));
+  const candidates = ['../ranks/o200k_base.v8', '../../ranks/o200k_base.v8', '../../dist/ranks/o200k_base.v8'].map((relative) =>
+    fileURLToPath(new URL(relative, from)),
+  );
   return candidates.find((path) => existsSync(path)) ?? candidates[0]!;
 }
 

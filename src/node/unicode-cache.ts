@@ -5,7 +5,7 @@
  * every code point of planes 0-3 and 14 through them, a few hundred ms on each process's first
  * encode (the CLI, every router render worker). The result depends only on the engine's Unicode
  * data, so `npm run build` stores it in dist/ranks/ with the engine it was found on (Node, V8,
- * ICU and Unicode versions); a process on the same engine reads it back (a small JSON file), any
+ * ICU and Unicode versions, and a digest of src/harmony/unicode16.ts); a process on the same engine reads it back (a small JSON file), any
  * other engine, or a missing or broken file, scans as before. test/harmony/unicode-cache.test.ts
  * checks that the stored result equals a fresh scan.
  */
@@ -13,18 +13,31 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { preTokenizerClasses, type PreTokenizerClasses } from '../harmony/unicode-classes.js';
+import * as U16 from '../harmony/unicode16.js';
 
 const FORMAT = 'harmony-hpke-unicode-classes/1';
 
-/** What the classes depend on: the engine's build and its Unicode data. */
-export function engineKey(): string {
-  const { node, v8, icu, unicode } = process.versions;
-  return `node ${node} v8 ${v8} icu ${icu ?? 'none'} unicode ${unicode ?? 'none'}`;
+/** FNV-1a of the generated Unicode 16 tables: a copy made from other tables is not used. */
+function tablesDigest(): string {
+  let hash = 0x811c9dc5;
+  for (const table of [U16.LETTER, U16.NUMBER, U16.UPPERISH, U16.LOWERISH]) {
+    for (let i = 0; i < table.length; i += 1) hash = Math.imul(hash ^ table.charCodeAt(i), 0x01000193) >>> 0;
+    hash = Math.imul(hash ^ 0x2c, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
 }
 
-/** dist/ranks/unicode-classes.json, from dist/src/node/ and from the bundled dist/cli/ alike. */
+/** What the classes depend on: the engine's build and its Unicode data, and our Unicode 16 tables. */
+export function engineKey(): string {
+  const { node, v8, icu, unicode } = process.versions;
+  return `node ${node} v8 ${v8} icu ${icu ?? 'none'} unicode ${unicode ?? 'none'} tables ${tablesDigest()}`;
+}
+
+/** dist/ranks/unicode-classes.json, from dist/src/node/, the bundled dist/cli/ and src/node/ (tests) alike. */
 export function defaultClassesCachePath(from: string = import.meta.url): string {
-  const candidates = ['../ranks/unicode-classes.json', '../../ranks/unicode-classes.json'].map((relative) => fileURLToPath(new URL(relative, from)));
+  const candidates = ['../ranks/unicode-classes.json', '../../ranks/unicode-classes.json', '../../dist/ranks/unicode-classes.json'].map(
+    (relative) => fileURLToPath(new URL(relative, from)),
+  );
   return candidates.find((path) => existsSync(path)) ?? candidates[0]!;
 }
 

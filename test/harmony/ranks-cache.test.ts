@@ -1,8 +1,8 @@
 /**
  * The Node rank table (src/node/ranks.ts): the build-time copy round-trips to exactly
  * gpt-tokenizer's table, a stale or broken copy is ignored (the module is required instead), the
- * copy is found from the compiled library (dist/src/node/) and from the bundled CLI (dist/cli/)
- * alike, and an encoding given the loader reads it once.
+ * copy is found from the compiled library (dist/src/node/), the bundled CLI (dist/cli/) and the
+ * sources (src/node/, for tests) alike, and an encoding given the loader reads it once.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -53,6 +53,8 @@ describe('rank table copy', () => {
     const expected = join(dist, 'ranks', 'o200k_base.v8');
     expect(defaultRanksCachePath(pathToFileURL(join(dist, 'src', 'node', 'ranks.js')).href)).toBe(expected);
     expect(defaultRanksCachePath(pathToFileURL(join(dist, 'cli', 'chunk-ABC.js')).href)).toBe(expected);
+    // Run from source (the tests), src/node/ reads the built copy too.
+    expect(defaultRanksCachePath(pathToFileURL(join(dir, 'pkg', 'src', 'node', 'ranks.ts')).href)).toBe(expected);
   });
 
   it('is what an encoding reads when given the loader, once', () => {
