@@ -17,7 +17,7 @@
 import { createParser, type EventSourceMessage, type EventSourceParser, type ParseError } from 'eventsource-parser';
 import { bytesEqual, createUtf8StreamDecoder } from '../core/bytes.js';
 import { HarmonyHpkeError, IntegrityError, InternalError, TruncatedError, UsageError, type CodeOf } from '../core/errors.js';
-import { base64UrlLength, toBase64Url, tryFromBase64Url } from '../hpke/base64url.js';
+import { base64UrlLength, tryFromBase64Url } from '../hpke/base64url.js';
 import {
   MAX_CHUNK_PLAINTEXT,
   parseChunkPlaintext,
@@ -482,9 +482,4 @@ export function sessionOpensStream(session: Session, sseHeadText: string): boole
   } catch {
     return false;
   }
-}
-
-/** The base64url response nonce of a decoded header (for the session's response_nonce). */
-export function responseNonceOf(header: ResponseHeader): string {
-  return toBase64Url(header.nonce);
 }
