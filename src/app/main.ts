@@ -1,62 +1,13 @@
 /**
- * CLI entry: builds the program, maps every error to one stderr line and a stable exit code,
- * and keeps pipes (`| head`) and Ctrl-C quiet.
+ * The process wiring around run() (src/app/run.ts): the real streams and environment, Ctrl-C and
+ * SIGTERM as the abort signal, SIGHUP as serve's reload, quiet pipes (`| head`), a failed stdout
+ * write as one error line and exit 12, and the exit code. Everything else is in run().
  */
-import { CommanderError } from 'commander';
-import { HarmonyHpkeError } from '../core/errors.js';
-import { packageVersion } from '../version.js';
 import type { CliContext } from '../cli/context.js';
-import { ExitCode, exitCodeForFamily } from '../cli/exit-codes.js';
-import type { Terminal } from '../cli/output.js';
-import { installNodeCryptoBackend } from '../node/crypto-backend.js';
-import { buildProgram } from './program.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { InterruptedError, run } from './run.js';
 
-installNodeCryptoBackend();
-
-export class InterruptedError extends Error {
-  constructor(readonly signal: NodeJS.Signals = 'SIGINT') {
-    super(signal === 'SIGTERM' ? 'terminated' : 'interrupted');
-  }
-}
-
-function commanderCode(code: string): string {
-  const tail = code.replace(/^commander\./, '');
-  return `USAGE_${tail.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
-}
-
-/** Maps an error to its exit code after printing it in the house one-line format. */
-export function reportError(terminal: Terminal, error: unknown, debug: boolean, json = false): number {
-  if (error instanceof CommanderError) {
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.Ok;
-    if (error.code === 'commander.help') {
-      // No (sub)command given: commander printed the help on stderr; it is still a usage error.
-      terminal.error('no command given (the commands are listed above)', 'USAGE_MISSING_COMMAND');
-      return ExitCode.Usage;
-    }
-    // Commander puts its "(Did you mean ...?)" on a line of its own: keep it on the one line.
-    const message = oneLine(error.message.replace(/^error:\s*/, ''));
-    const code = commanderCode(error.code);
-    if (json) terminal.jsonLine({ type: 'error', code, family: 'usage', message, exit_code: ExitCode.Usage });
-    terminal.error(/\(Did you mean /.test(message) ? message : `${message} (see --help)`, code);
-    return ExitCode.Usage;
-  }
-  if (error instanceof InterruptedError) return error.signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;
-  if (error instanceof Error && error.name === 'AbortError') return ExitCode.Interrupted;
-  if (error instanceof HarmonyHpkeError) {
-    // With --json, an error raised outside a stream (reportStreamError writes the others) is a record too.
-    if (json) {
-      terminal.jsonLine({ type: 'error', code: error.code, family: error.family, message: oneLine(error.message), exit_code: exitCodeForFamily(error.family) });
-    }
-    terminal.error(oneLine(error.message), error.code);
-    if (debug && error.stack) terminal.writeErr(`${error.stack}\n`);
-    return exitCodeForFamily(error.family);
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  terminal.error(`unexpected failure: ${oneLine(message)}`, 'INTERNAL');
-  if (debug && error instanceof Error && error.stack) terminal.writeErr(`${error.stack}\n`);
-  else terminal.writeErr('harmony-hpke: run again with --debug for a stack trace\n');
-  return ExitCode.Internal;
-}
+export { InterruptedError, reportError } from './run.js';
 
 const WRITE_PROBLEMS: Readonly<Record<string, string>> = {
   ENOSPC: 'no space left on the device',
@@ -80,15 +31,6 @@ export function reportStdoutFailure(stderr: { write(text: string): unknown }, er
   return ExitCode.Output;
 }
 
-/** reportStreamError already wrote the record of errors raised while streaming. */
-function jsonRecordWritten(error: unknown): boolean {
-  return error instanceof HarmonyHpkeError && (error as { jsonReported?: boolean }).jsonReported === true;
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-
 export async function main(argv: string[]): Promise<void> {
   const controller = new AbortController();
   const ctx: CliContext = {
@@ -97,6 +39,13 @@ export async function main(argv: string[]): Promise<void> {
     stderr: process.stderr,
     env: process.env,
     signal: controller.signal,
+    onHangup: (listener) => {
+      process.on('SIGHUP', listener);
+      return () => process.off('SIGHUP', listener);
+    },
+    exitSoon: (code, afterMs) => {
+      setTimeout(() => process.exit(code), afterMs).unref();
+    },
     exitCode: ExitCode.Ok,
   };
 
@@ -122,17 +71,9 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const debug = argv.includes('--debug');
   try {
-    await buildProgram(ctx, packageVersion()).parseAsync(argv);
-  } catch (error) {
-    // Loaded only on failure: `--version` and `--help` never pay for chalk.
-    const { Terminal } = await import('../cli/output.js');
-    const terminal = new Terminal({ stdout: ctx.stdout, stderr: ctx.stderr, env: ctx.env, debug });
-    terminal.clearSpinner();
-    ctx.exitCode = reportError(terminal, error, debug, argv.includes('--json') && !jsonRecordWritten(error));
+    process.exitCode = await run(argv.slice(2), ctx);
   } finally {
     finished = true;
   }
-  process.exitCode = ctx.exitCode;
 }

@@ -13,23 +13,24 @@ export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
 
 /** True when stdin is a pipe, socket or regular file, i.e. something a caller deliberately fed in. */
 export function stdinHasData(ctx: CliContext): boolean {
-  if (ctx.stdin.isTTY) return false;
-  const fd = ctx.stdin.fd ?? 0;
-  try {
-    const info = fstatSync(fd);
-    return info.isFIFO() || info.isFile() || info.isSocket();
-  } catch {
-    return false;
-  }
+  const kind = stdinKind(ctx);
+  return kind === 'pipe' || kind === 'file' || kind === 'socket';
 }
 
 function stdinIsPipeOrFile(ctx: CliContext): boolean {
-  if (ctx.stdin.isTTY) return false;
+  const kind = stdinKind(ctx);
+  return kind === 'pipe' || kind === 'file';
+}
+
+/** What stdin is: the context says so for an in-memory stream, else fstat of its descriptor. */
+function stdinKind(ctx: CliContext): 'pipe' | 'file' | 'socket' | 'none' {
+  if (ctx.stdin.isTTY) return 'none';
+  if (ctx.stdinKind !== undefined) return ctx.stdinKind;
   try {
     const info = fstatSync(ctx.stdin.fd ?? 0);
-    return info.isFIFO() || info.isFile();
+    return info.isFIFO() ? 'pipe' : info.isFile() ? 'file' : info.isSocket() ? 'socket' : 'none';
   } catch {
-    return false;
+    return 'none';
   }
 }
 

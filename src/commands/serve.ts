@@ -236,7 +236,7 @@ export async function run(ctx: CliContext, options: ServeOptions): Promise<numbe
       }
     })();
   };
-  process.on('SIGHUP', onHangup);
+  const offHangup = ctx.onHangup?.(onHangup);
 
   const auth = apiTokens !== undefined ? `API tokens required (${apiTokens.size})` : 'open access: no API tokens';
   const ready = {
@@ -255,7 +255,7 @@ export async function run(ctx: CliContext, options: ServeOptions): Promise<numbe
       await writeUserFile(options.readyFile, readyText, 'ready file');
     } catch (error) {
       // No half-start: a router nobody is told about stops before the error is reported.
-      process.off('SIGHUP', onHangup);
+      offHangup?.();
       await router.close();
       await metricsListener?.close();
       await replayStore?.close();
@@ -275,15 +275,18 @@ export async function run(ctx: CliContext, options: ServeOptions): Promise<numbe
     if (ctx.signal.aborted) resolve();
     else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
   });
-  process.off('SIGHUP', onHangup);
+  offHangup?.();
   if (logging) terminal.info('shutting down: finishing open streams');
+  // A backstop for the whole stop (close() is bounded at --close-timeout + 4 s, the steps after it
+  // are small): should anything here still be waiting past that, the process ends anyway.
+  setTimeout(() => process.exit(ExitCode.Ok), (options.closeTimeout ?? 10_000) + 6_000).unref();
   await router.close();
   if (options.readyFile) await removeReadyFile(options.readyFile, readyText);
   await metricsListener?.close();
   await replayStore?.close();
   // close() is bounded (--close-timeout plus a few seconds); should anything still hold the event
   // loop after it (an engine that ignores its abort signal), the stop must not wait for it.
-  setTimeout(() => process.exit(ExitCode.Ok), 1_000).unref();
+  ctx.exitSoon?.(ExitCode.Ok, 1_000);
   return ExitCode.Ok;
 }
 

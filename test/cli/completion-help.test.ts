@@ -3,12 +3,12 @@
  * by a real bash), and `help exit-codes` (and the README's table) match src/cli/exit-codes.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODE_TABLE } from '../../src/cli/exit-codes.js';
-import { REPO_ROOT, makeSandbox, runCli } from '../helpers/cli.js';
-import { cliLine, runShell } from './support.js';
+import { REPO_ROOT, makeSandbox, runCliInProcess } from '../helpers/cli.js';
+import { cliLine, runShell, sh } from './support.js';
 
 const sandbox = makeSandbox();
 
@@ -18,6 +18,7 @@ function runProcessZsh(script: string): Promise<string> {
   return Promise.resolve(result.stdout);
 }
 const env = sandbox.env;
+const bashScript = join(sandbox.dir, 'completion.bash');
 let commands: string[];
 const KEYS_SUBCOMMANDS = ['generate', 'show', 'fetch', 'pin', 'api-token'];
 
@@ -31,11 +32,11 @@ function listedCommands(help: string): string[] {
 }
 
 beforeAll(async () => {
-  const help = await runCli(['--help'], { env });
+  const help = await runCliInProcess(['--help'], { env });
   expect(help.code).toBe(0);
   commands = listedCommands(help.stdout);
   expect(commands).toEqual(['ask', 'create-request', 'send', 'decode', 'inspect', 'smoke', 'keys', 'config', 'sessions', 'serve', 'completion', 'help']);
-  const keysHelp = await runCli(['keys', '--help'], { env });
+  const keysHelp = await runCliInProcess(['keys', '--help'], { env });
   expect(listedCommands(keysHelp.stdout).filter((name) => name !== 'help')).toEqual(KEYS_SUBCOMMANDS);
 });
 
@@ -43,17 +44,22 @@ afterAll(() => sandbox.cleanup());
 
 describe('completion', () => {
   it('bash: a script bash accepts, completing commands, keys subcommands and options', async () => {
-    const script = await runCli(['completion', 'bash'], { env });
+    const script = await runCliInProcess(['completion', 'bash'], { env });
     expect(script.code, script.stderr).toBe(0);
+    // The first completion sources the binary's own output as the README says; the others source
+    // the same script from a file (one CLI start instead of one per case).
+    writeFileSync(bashScript, script.stdout);
+    let sourced = `source <(${cliLine(['completion', 'bash'])})`;
     const complete = (words: string[]) =>
       [
-        `source <(${cliLine(['completion', 'bash'])})`,
+        sourced,
         `COMP_WORDS=(harmony-hpke ${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length}`,
         '_harmony_hpke',
         'printf "%s\\n" "${COMPREPLY[@]}"',
       ].join('\n');
     const top = await runShell(complete(['']), env);
     expect(top.code, top.stderr).toBe(0);
+    sourced = `source ${sh(bashScript)}`;
     for (const command of commands) expect(top.output.split('\n')).toContain(command);
     const keys = await runShell(complete(['keys', '']), env);
     expect(keys.output.split('\n')).toEqual(expect.arrayContaining(KEYS_SUBCOMMANDS));
@@ -64,9 +70,10 @@ describe('completion', () => {
   });
 
   it('bash: completes past positional words and option values, and offers option values and shells', async () => {
+    writeFileSync(bashScript, (await runCliInProcess(['completion', 'bash'], { env })).stdout);
     const complete = (words: string[]) =>
       [
-        `source <(${cliLine(['completion', 'bash'])})`,
+        `source ${sh(bashScript)}`,
         `COMP_WORDS=(harmony-hpke ${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length}`,
         '_harmony_hpke',
         'printf "%s\\n" "${COMPREPLY[@]}"',
@@ -93,10 +100,14 @@ describe('completion', () => {
   const hasZsh = spawnSync('zsh', ['--version']).status === 0;
   if (!hasZsh && process.env['CI'] === 'true') throw new Error('zsh is not installed (apt-get install zsh); CI needs it');
   it.skipIf(!hasZsh)('zsh (bashcompinit, 1-indexed COMP_WORDS): option values, past positional words, shells', async () => {
+    const zshScript = join(sandbox.dir, 'completion.zsh');
+    const script = await runCliInProcess(['completion', 'zsh'], { env });
+    expect(script.code, script.stderr).toBe(0);
+    writeFileSync(zshScript, script.stdout);
     const line = (words: string[]) =>
       [
         'autoload -U +X compinit && compinit -u',
-        `source <(${cliLine(['completion', 'zsh'])})`,
+        `source ${sh(zshScript)}`,
         // What bashcompinit's _bash_complete hands over: zsh's own 1-indexed words, CURRENT - 1.
         `COMP_WORDS=(harmony-hpke ${words.map((word) => `'${word}'`).join(' ')}); COMP_CWORD=${words.length}`,
         '_harmony_hpke',
@@ -116,12 +127,12 @@ describe('completion', () => {
   });
 
   it('zsh and fish: every command and keys subcommand is offered', async () => {
-    const zsh = await runCli(['completion', 'zsh'], { env });
+    const zsh = await runCliInProcess(['completion', 'zsh'], { env });
     expect(zsh.code).toBe(0);
     expect(zsh.stdout).toMatch(/^#compdef harmony-hpke\n/);
     for (const command of commands) expect(zsh.stdout).toContain(`'''|''${command}'`);
 
-    const fish = await runCli(['completion', 'fish'], { env });
+    const fish = await runCliInProcess(['completion', 'fish'], { env });
     expect(fish.code).toBe(0);
     for (const command of commands) expect(fish.stdout).toContain(`complete -c harmony-hpke -n '__fish_use_subcommand' -f -a '${command}'`);
     for (const sub of KEYS_SUBCOMMANDS) expect(fish.stdout).toContain(`-n '__fish_seen_subcommand_from keys' -f -a '${sub}'`);
@@ -131,7 +142,7 @@ describe('completion', () => {
 
 describe('help', () => {
   it('help exit-codes prints the table of src/cli/exit-codes.ts, line for line', async () => {
-    const result = await runCli(['help', 'exit-codes'], { env });
+    const result = await runCliInProcess(['help', 'exit-codes'], { env });
     expect(result.code).toBe(0);
     const expected = ['harmony-hpke exit codes:', ...EXIT_CODE_TABLE.map(({ code, meaning }) => `  ${String(code).padStart(3)}  ${meaning}`)];
     expect(result.stdout).toBe(`${expected.join('\n')}\n`);
@@ -144,12 +155,12 @@ describe('help', () => {
   });
 
   it('help COMMAND and help keys pin print that command\'s help; --help exits 0', async () => {
-    const ask = await runCli(['help', 'ask'], { env });
+    const ask = await runCliInProcess(['help', 'ask'], { env });
     expect(ask.stdout).toMatch(/^Usage: harmony-hpke ask \[options\] \[prompt\]/);
-    const pin = await runCli(['help', 'keys', 'pin'], { env });
+    const pin = await runCliInProcess(['help', 'keys', 'pin'], { env });
     expect(pin.code).toBe(0);
     expect(pin.stdout).toMatch(/^Usage: harmony-hpke keys pin \[options\]/);
-    const flag = await runCli(['decode', '--help'], { env });
+    const flag = await runCliInProcess(['decode', '--help'], { env });
     expect(flag.code).toBe(0);
     expect(flag.stdout).toMatch(/^Usage: harmony-hpke decode \[options\] \[stream\]/);
     expect(flag.stderr).toBe('');

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox, runCliInProcess } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 import { expectOneErrorLine } from './support.js';
 
@@ -22,21 +22,21 @@ function writeConfig(name: string, config: unknown): string {
 }
 
 async function askDone(args: string[], env: Record<string, string>): Promise<{ model: string; finish: string; usage: { completion_tokens: number } }> {
-  const result = await runCli(['ask', 'What is 2+2?', '--json', ...args], { env: { ...sandbox.env, ...env } });
+  const result = await runCliInProcess(['ask', 'What is 2+2?', '--json', ...args], { env: { ...sandbox.env, ...env } });
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout.trim().split('\n').at(-1) as string) as { model: string; finish: string; usage: { completion_tokens: number } };
 }
 
 async function envelopeUrl(args: string[], env: Record<string, string>): Promise<string> {
-  const result = await runCli(['create-request', 'hi', '--keys', keysFile, ...args], { env: { ...sandbox.env, ...env } });
+  const result = await runCliInProcess(['create-request', 'hi', '--keys', keysFile, ...args], { env: { ...sandbox.env, ...env } });
   expect(result.code, result.stderr).toBe(0);
   return (JSON.parse(result.stdout) as { url: string }).url;
 }
 
 beforeAll(async () => {
-  router = await startRouterProcess(sandbox.dir, [], sandbox.env);
+  router = await startRouterProcess(sandbox.dir, ['--render-workers', '0', ], sandbox.env);
   keysFile = file('router.keys');
-  const fetched = await runCli(['keys', 'fetch', '--router', router.url, '--out', keysFile], { env: sandbox.env });
+  const fetched = await runCliInProcess(['keys', 'fetch', '--router', router.url, '--out', keysFile], { env: sandbox.env });
   expect(fetched.code, fetched.stderr).toBe(0);
 });
 
@@ -81,11 +81,11 @@ describe('precedence: flags > env > config profile > defaults', () => {
     const config = writeConfig('effort-config.json', { profiles: { p: { router: router.url, reasoning_effort: 'low' } } });
     const render = async (args: string[], env: Record<string, string>) => {
       const saved = file(`effort-${Math.random().toString(36).slice(2)}.json`);
-      const asked = await runCli(['ask', 'What is 2+2?', '--system', 'You are terse.', '--save', saved, ...args], {
+      const asked = await runCliInProcess(['ask', 'What is 2+2?', '--system', 'You are terse.', '--save', saved, ...args], {
         env: { ...sandbox.env, HARMONY_HPKE_CONFIG: config, ...env },
       });
       expect(asked.code, asked.stderr).toBe(0);
-      const inspected = await runCli(['inspect', saved, '--json'], { env: sandbox.env });
+      const inspected = await runCliInProcess(['inspect', saved, '--json'], { env: sandbox.env });
       return /Reasoning: (\w+)/.exec((JSON.parse(inspected.stdout) as { rendered: string }).rendered)?.[1];
     };
     const efforts = await Promise.all([
@@ -100,14 +100,14 @@ describe('precedence: flags > env > config profile > defaults', () => {
   it('key pin: a wrong pin in the profile refuses (4); the right one from env wins', async () => {
     const wrong = `sha256:${'cd'.repeat(32)}`;
     const config = writeConfig('pin-config.json', { default_profile: 'p', profiles: { p: { router: router.url, key_pin: wrong } } });
-    const refused = await runCli(['ask', 'What is 2+2?'], { env: { ...sandbox.env, HARMONY_HPKE_CONFIG: config } });
+    const refused = await runCliInProcess(['ask', 'What is 2+2?'], { env: { ...sandbox.env, HARMONY_HPKE_CONFIG: config } });
     expect(refused.code).toBe(4);
     expectOneErrorLine(refused.stderr, 'PIN_MISMATCH');
-    const accepted = await runCli(['ask', 'What is 2+2?'], {
+    const accepted = await runCliInProcess(['ask', 'What is 2+2?'], {
       env: { ...sandbox.env, HARMONY_HPKE_CONFIG: config, HARMONY_HPKE_KEY_PIN: router.fingerprint },
     });
     expect(accepted.code, accepted.stderr).toBe(0);
-    const flagWins = await runCli(['ask', 'What is 2+2?', '--key-pin', wrong], {
+    const flagWins = await runCliInProcess(['ask', 'What is 2+2?', '--key-pin', wrong], {
       env: { ...sandbox.env, HARMONY_HPKE_KEY_PIN: router.fingerprint, HARMONY_HPKE_ROUTER: router.url },
     });
     expect(flagWins.code).toBe(4);
@@ -134,7 +134,7 @@ describe('precedence: flags > env > config profile > defaults', () => {
   });
 
   it('nothing configured anywhere: ask uses the embedded router and says so', async () => {
-    const result = await runCli(['ask', 'What is 2+2?'], { env: sandbox.env });
+    const result = await runCliInProcess(['ask', 'What is 2+2?'], { env: sandbox.env });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('2 + 2 = 4.\n');
     expect(result.stderr).toMatch(/^harmony-hpke: no router configured: using the embedded local router at http:\/\/127\.0\.0\.1:\d+/);
@@ -152,7 +152,7 @@ describe('a bad config is a usage error', () => {
     ['a bad router URL in the profile', { default_profile: 'p', profiles: { p: { router: 'nowhere' } } }, 'BAD_URL'],
   ])('%s', async (_what, config, code) => {
     const path = writeConfig(`bad-${code}-${Math.random().toString(36).slice(2)}.json`, config);
-    const result = await runCli(['ask', 'What is 2+2?'], { env: { ...sandbox.env, HARMONY_HPKE_CONFIG: path } });
+    const result = await runCliInProcess(['ask', 'What is 2+2?'], { env: { ...sandbox.env, HARMONY_HPKE_CONFIG: path } });
     expect(result.code).toBe(2);
     expectOneErrorLine(result.stderr, code);
     expect(result.stdout).toBe('');
@@ -167,7 +167,7 @@ describe('a bad config is a usage error', () => {
       [[], { HARMONY_HPKE_REASONING_EFFORT: 'maximal' }, 'ENV_INVALID'],
       [['--config', file('absent-config.json')], {}, 'CONFIG_UNREADABLE'],
     ];
-    const results = await Promise.all(cases.map(([args, env]) => runCli(['ask', 'What is 2+2?', ...args], { env: { ...sandbox.env, ...env } })));
+    const results = await Promise.all(cases.map(([args, env]) => runCliInProcess(['ask', 'What is 2+2?', ...args], { env: { ...sandbox.env, ...env } })));
     cases.forEach(([, , code], index) => {
       const result = results[index] as (typeof results)[number];
       expect(result.code, code).toBe(2);

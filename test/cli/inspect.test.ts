@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, runCli, type CliResult } from '../helpers/cli.js';
+import { makeSandbox, type CliResult, runCliInProcess } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 import { expectOneErrorLine } from './support.js';
 
@@ -22,7 +22,7 @@ let router: RouterProcess;
 let askedChunks: Array<{ ids: number[]; text: string }>;
 
 async function inspect(path: string, ...extra: string[]): Promise<{ text: CliResult; json: Json }> {
-  const [text, json] = await Promise.all([runCli(['inspect', path, ...extra], { env }), runCli(['inspect', path, '--json', ...extra], { env })]);
+  const [text, json] = await Promise.all([runCliInProcess(['inspect', path, ...extra], { env }), runCliInProcess(['inspect', path, '--json', ...extra], { env })]);
   expect(text.code, text.stderr).toBe(0);
   expect(json.code, json.stderr).toBe(0);
   expect(json.stdout.trim().split('\n'), 'one JSON document').toHaveLength(1);
@@ -30,20 +30,20 @@ async function inspect(path: string, ...extra: string[]): Promise<{ text: CliRes
 }
 
 beforeAll(async () => {
-  router = await startRouterProcess(sandbox.dir, [], env);
-  const fetched = await runCli(['keys', 'fetch', '--router', router.url, '--out', file('router.keys')], { env });
+  router = await startRouterProcess(sandbox.dir, ['--render-workers', '0', ], env);
+  const fetched = await runCliInProcess(['keys', 'fetch', '--router', router.url, '--out', file('router.keys')], { env });
   expect(fetched.code, fetched.stderr).toBe(0);
-  const created = await runCli(
+  const created = await runCliInProcess(
     ['create-request', 'What is 2+2?', '--router', router.url, '--keys', file('router.keys'), '--session', file('session.json'), '--body-out', file('body.bin')],
     { env },
   );
   expect(created.code, created.stderr).toBe(0);
   writeFileSync(file('envelope.json'), created.stdout);
-  const sent = await runCli(['send', file('envelope.json')], { env });
+  const sent = await runCliInProcess(['send', file('envelope.json')], { env });
   expect(sent.code, sent.stderr).toBe(0);
   writeFileSync(file('answer.sse'), sent.stdoutBytes);
 
-  const asked = await runCli(['ask', 'What is 3*3?', '--router', router.url, '--json'], { env });
+  const asked = await runCliInProcess(['ask', 'What is 3*3?', '--router', router.url, '--json'], { env });
   expect(asked.code, asked.stderr).toBe(0);
   askedChunks = asked.stdout
     .trim()
@@ -69,7 +69,7 @@ describe('inspect', () => {
   });
 
   it('a router key file: its public half, never the private key', async () => {
-    const generated = await runCli(['keys', 'generate', '--out', file('router.key'), '--key-id', '7', '--json'], { env });
+    const generated = await runCliInProcess(['keys', 'generate', '--out', file('router.key'), '--key-id', '7', '--json'], { env });
     expect(generated.code, generated.stderr).toBe(0);
     const privateKey = (JSON.parse(readFileSync(file('router.key'), 'utf8')) as { private_key: string }).private_key;
     expect(privateKey.length).toBeGreaterThan(20);
@@ -125,10 +125,10 @@ describe('inspect', () => {
     expect(decrypted.at(-1)).toMatchObject({ type: 'end', final: true, finish: 'stop' });
     // The same channels as `decode --raw --show CHANNEL` picks (the old script's lines carry no label).
     const tokens = decrypted.filter((chunk) => chunk['type'] === 'tokens');
-    const raw = await runCli(['decode', file('answer.sse'), '--session', file('session.json'), '--raw'], { env });
+    const raw = await runCliInProcess(['decode', file('answer.sse'), '--session', file('session.json'), '--raw'], { env });
     expect(raw.stdout.trim().split('\n')).toHaveLength(tokens.length);
     for (const channel of ['analysis', 'final']) {
-      const shown = await runCli(['decode', file('answer.sse'), '--session', file('session.json'), '--raw', '--show', channel], { env });
+      const shown = await runCliInProcess(['decode', file('answer.sse'), '--session', file('session.json'), '--raw', '--show', channel], { env });
       const lines = shown.stdout.trim().split('\n').map((line) => Number(/^Chunk (\d+):/.exec(line)?.[1]));
       expect(tokens.filter((chunk) => chunk['channel'] === channel).map((chunk) => chunk['index'])).toEqual(lines);
     }
@@ -160,7 +160,7 @@ describe('inspect', () => {
     expect(text.stdout).toContain('  | Reasoning: low');
 
     // The router renders the same conversation to the same number of prompt tokens.
-    const asked = await runCli(['ask', '--router', router.url, '--conversation', file('conversation.json'), '--json'], { env });
+    const asked = await runCliInProcess(['ask', '--router', router.url, '--conversation', file('conversation.json'), '--json'], { env });
     expect(asked.code, asked.stderr).toBe(0);
     const done = JSON.parse(asked.stdout.trim().split('\n').at(-1) as string) as { answer: string; usage: { prompt_tokens: number } };
     expect(done.answer).toBe('2 + 3 = 5.');
@@ -183,25 +183,25 @@ describe('inspect', () => {
   });
 
   it('reads the file from stdin too', async () => {
-    const result = await runCli(['inspect', '-', '--json'], { env, input: readFileSync(file('router.keys')) });
+    const result = await runCliInProcess(['inspect', '-', '--json'], { env, input: readFileSync(file('router.keys')) });
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ kind: 'key-config' });
   });
 
   it('an unknown file, or JSON of no known kind, is a usage error', async () => {
     writeFileSync(file('notes.txt'), 'shopping list: milk, eggs\n');
-    const unknown = await runCli(['inspect', file('notes.txt')], { env });
+    const unknown = await runCliInProcess(['inspect', file('notes.txt')], { env });
     expect(unknown.code).toBe(2);
     expectOneErrorLine(unknown.stderr, 'INSPECT_UNKNOWN');
     expect(unknown.stdout).toBe('');
 
     writeFileSync(file('other.json'), '{"name":"something else"}');
-    const otherJson = await runCli(['inspect', file('other.json'), '--json'], { env });
+    const otherJson = await runCliInProcess(['inspect', file('other.json'), '--json'], { env });
     expect(otherJson.code).toBe(2);
     expectOneErrorLine(otherJson.stderr, 'INSPECT_UNKNOWN');
 
     writeFileSync(file('broken.json'), '{"messages": [');
-    const broken = await runCli(['inspect', file('broken.json')], { env });
+    const broken = await runCliInProcess(['inspect', file('broken.json')], { env });
     expect(broken.code).toBe(2);
     expectOneErrorLine(broken.stderr, 'INSPECT_UNKNOWN');
   });

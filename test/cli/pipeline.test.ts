@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, baseEnv, makeSandbox, runCli } from '../helpers/cli.js';
+import { BIN, baseEnv, makeSandbox, runCliInProcess } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 
 const sandbox = makeSandbox();
@@ -14,9 +14,9 @@ let router: RouterProcess;
 let keysFile: string;
 
 beforeAll(async () => {
-  router = await startRouterProcess(sandbox.dir, [], sandbox.env);
+  router = await startRouterProcess(sandbox.dir, ['--render-workers', '0', ], sandbox.env);
   keysFile = join(sandbox.dir, 'router.ohttp-keys');
-  const fetched = await runCli(['keys', 'fetch', '--router', router.url, '--out', keysFile], { env: sandbox.env });
+  const fetched = await runCliInProcess(['keys', 'fetch', '--router', router.url, '--out', keysFile], { env: sandbox.env });
   expect(fetched.code, fetched.stderr).toBe(0);
 });
 
@@ -27,7 +27,7 @@ afterAll(async () => {
 
 describe('ask', () => {
   it('answers 2+2 with the embedded router when no router is configured', async () => {
-    const result = await runCli(['ask', 'What is 2+2?'], { env: sandbox.env });
+    const result = await runCliInProcess(['ask', 'What is 2+2?'], { env: sandbox.env });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('2 + 2 = 4.\n');
     expect(result.stderr).toMatch(/embedded local router/);
@@ -35,14 +35,14 @@ describe('ask', () => {
   });
 
   it('talks to a configured router and prints only the final channel on stdout', async () => {
-    const result = await runCli(['ask', 'What is 12*(3+4)?', '--router', router.url], { env: sandbox.env });
+    const result = await runCliInProcess(['ask', 'What is 12*(3+4)?', '--router', router.url], { env: sandbox.env });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('12 * (3 + 4) = 84.\n');
     expect(result.stderr).not.toMatch(/embedded/);
   });
 
   it('prints NDJSON with --json: chunks, one message per Harmony message, done last', async () => {
-    const result = await runCli(['ask', 'What is 2+2?', '--router', router.url, '--json'], { env: sandbox.env });
+    const result = await runCliInProcess(['ask', 'What is 2+2?', '--router', router.url, '--json'], { env: sandbox.env });
     expect(result.code, result.stderr).toBe(0);
     const records = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     const messages = records.filter((record) => record['type'] === 'message');
@@ -53,7 +53,7 @@ describe('ask', () => {
   });
 
   it("prints each decrypted chunk with --raw in the old helper script's format exactly", async () => {
-    const result = await runCli(['ask', 'What is 2+2?', '--router', router.url, '--raw'], { env: sandbox.env });
+    const result = await runCliInProcess(['ask', 'What is 2+2?', '--router', router.url, '--raw'], { env: sandbox.env });
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toBe("Chunk 1: '<|channel|>'");
@@ -65,15 +65,15 @@ describe('ask', () => {
   });
 
   it('--raw --show final prints only the chunks of the final channel; --raw --json is a usage error', async () => {
-    const all = await runCli(['ask', 'What is 2+2?', '--router', router.url, '--raw'], { env: sandbox.env });
-    const final = await runCli(['ask', 'What is 2+2?', '--router', router.url, '--raw', '--show', 'final'], { env: sandbox.env });
+    const all = await runCliInProcess(['ask', 'What is 2+2?', '--router', router.url, '--raw'], { env: sandbox.env });
+    const final = await runCliInProcess(['ask', 'What is 2+2?', '--router', router.url, '--raw', '--show', 'final'], { env: sandbox.env });
     expect(final.code, final.stderr).toBe(0);
     const lines = final.stdout.trim().split('\n');
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.length).toBeLessThan(all.stdout.trim().split('\n').length);
     expect(lines).not.toContain("Chunk 2: 'analysis'");
     expect(lines.at(-1)).toMatch(/^Chunk \d+: '<\|return\|>'$/);
-    const both = await runCli(['ask', 'What is 2+2?', '--router', router.url, '--raw', '--json'], { env: sandbox.env });
+    const both = await runCliInProcess(['ask', 'What is 2+2?', '--router', router.url, '--raw', '--json'], { env: sandbox.env });
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/--raw.*--json|--json.*--raw/);
     expect(JSON.parse(both.stdout)).toMatchObject({ type: 'error', code: 'USAGE_CONFLICTING_OPTION', exit_code: 2 });
@@ -81,7 +81,7 @@ describe('ask', () => {
 
   it('saves the conversation with the answer and continues it', async () => {
     const saved = join(sandbox.dir, 'convo.json');
-    const first = await runCli(['ask', 'What is 2+2?', '--router', router.url, '--save', saved], { env: sandbox.env });
+    const first = await runCliInProcess(['ask', 'What is 2+2?', '--router', router.url, '--save', saved], { env: sandbox.env });
     expect(first.code, first.stderr).toBe(0);
     const conversation = JSON.parse(readFileSync(saved, 'utf8')) as { messages: Array<{ role: string; channel?: string }> };
     expect(conversation.messages.map((message) => [message.role, message.channel ?? null])).toEqual([
@@ -89,7 +89,7 @@ describe('ask', () => {
       ['assistant', 'analysis'],
       ['assistant', 'final'],
     ]);
-    const second = await runCli(['ask', 'What is 3*3?', '--router', router.url, '--conversation', saved], { env: sandbox.env });
+    const second = await runCliInProcess(['ask', 'What is 3*3?', '--router', router.url, '--conversation', saved], { env: sandbox.env });
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toBe('3 * 3 = 9.\n');
   });
@@ -98,7 +98,7 @@ describe('ask', () => {
 describe('create-request | send | decode', () => {
   it('gives the same answer as ask, offline key config, session file mode 0600', async () => {
     const session = join(sandbox.dir, 'pipeline-session.json');
-    const created = await runCli(['create-request', 'What is 2+2?', '--router', router.url, '--keys', keysFile, '--session', session], {
+    const created = await runCliInProcess(['create-request', 'What is 2+2?', '--router', router.url, '--keys', keysFile, '--session', session], {
       env: sandbox.env,
     });
     expect(created.code, created.stderr).toBe(0);
@@ -108,13 +108,13 @@ describe('create-request | send | decode', () => {
     expect(envelope['session']).toBe(session);
     expect(statSync(session).mode & 0o777).toBe(0o600);
 
-    const sent = await runCli(['send'], { env: sandbox.env, input: created.stdout });
+    const sent = await runCliInProcess(['send'], { env: sandbox.env, input: created.stdout });
     expect(sent.code, sent.stderr).toBe(0);
     expect(sent.stdout).toMatch(/^event: hpke\n/);
 
-    const decoded = await runCli(['decode'], { env: sandbox.env, input: sent.stdout });
+    const decoded = await runCliInProcess(['decode'], { env: sandbox.env, input: sent.stdout });
     expect(decoded.code, decoded.stderr).toBe(0);
-    const asked = await runCli(['ask', 'What is 2+2?', '--router', router.url], { env: sandbox.env });
+    const asked = await runCliInProcess(['ask', 'What is 2+2?', '--router', router.url], { env: sandbox.env });
     expect(decoded.stdout).toBe(asked.stdout);
     expect(decoded.stdout).toBe('2 + 2 = 4.\n');
   });
@@ -141,9 +141,9 @@ describe('create-request | send | decode', () => {
   });
 
   it('send --decode decodes in the same process', async () => {
-    const created = await runCli(['create-request', 'What is 1+1?', '--router', router.url, '--keys', keysFile], { env: sandbox.env });
+    const created = await runCliInProcess(['create-request', 'What is 1+1?', '--router', router.url, '--keys', keysFile], { env: sandbox.env });
     expect(created.code, created.stderr).toBe(0);
-    const sent = await runCli(['send', '--decode'], { env: sandbox.env, input: created.stdout });
+    const sent = await runCliInProcess(['send', '--decode'], { env: sandbox.env, input: created.stdout });
     expect(sent.code, sent.stderr).toBe(0);
     expect(sent.stdout).toBe('1 + 1 = 2.\n');
   });
@@ -151,7 +151,7 @@ describe('create-request | send | decode', () => {
   it('--curl prints a command line that curl runs (| grep curl | bash keeps working)', async () => {
     const hasCurl = spawnSync('curl', ['--version']).status === 0;
     expect(hasCurl, 'curl must be installed for this test').toBe(true);
-    const created = await runCli(['create-request', 'What is 6/3?', '--router', router.url, '--keys', keysFile, '--curl'], {
+    const created = await runCliInProcess(['create-request', 'What is 6/3?', '--router', router.url, '--keys', keysFile, '--curl'], {
       env: sandbox.env,
     });
     expect(created.code, created.stderr).toBe(0);
@@ -159,20 +159,20 @@ describe('create-request | send | decode', () => {
     expect(line).toBeDefined();
     const sse = execFileSync('bash', ['-c', line as string], { encoding: 'utf8' });
     expect(sse).toMatch(/^event: hpke\n/);
-    const decoded = await runCli(['decode'], { env: sandbox.env, input: sse });
+    const decoded = await runCliInProcess(['decode'], { env: sandbox.env, input: sse });
     expect(decoded.code, decoded.stderr).toBe(0);
     expect(decoded.stdout).toBe('6 / 3 = 2.\n');
   });
 
   it('--body-out writes the raw sealed body that inspect recognises', async () => {
     const bodyFile = join(sandbox.dir, 'body.bin');
-    const created = await runCli(['create-request', 'hi', '--router', router.url, '--keys', keysFile, '--body-out', bodyFile], {
+    const created = await runCliInProcess(['create-request', 'hi', '--router', router.url, '--keys', keysFile, '--body-out', bodyFile], {
       env: sandbox.env,
     });
     expect(created.code, created.stderr).toBe(0);
     const envelope = JSON.parse(created.stdout) as { body: string };
     expect(readFileSync(bodyFile).toString('base64')).toBe(envelope.body);
-    const inspected = await runCli(['inspect', bodyFile, '--json'], { env: sandbox.env });
+    const inspected = await runCliInProcess(['inspect', bodyFile, '--json'], { env: sandbox.env });
     expect(inspected.code, inspected.stderr).toBe(0);
     expect(JSON.parse(inspected.stdout)).toMatchObject({ kind: 'sealed-request', kem_id: 32, kdf_id: 1, aead_id: 1 });
     expect(inspected.stdout).not.toMatch(/"hi"/);
@@ -181,12 +181,12 @@ describe('create-request | send | decode', () => {
   it('a saved stream decodes again later from the file with --session', async () => {
     const session = join(sandbox.dir, 'later-session.json');
     const streamFile = join(sandbox.dir, 'later.sse');
-    const created = await runCli(['create-request', 'What is 9+1?', '--router', router.url, '--keys', keysFile, '--session', session], {
+    const created = await runCliInProcess(['create-request', 'What is 9+1?', '--router', router.url, '--keys', keysFile, '--session', session], {
       env: sandbox.env,
     });
-    const sent = await runCli(['send'], { env: sandbox.env, input: created.stdout });
+    const sent = await runCliInProcess(['send'], { env: sandbox.env, input: created.stdout });
     writeFileSync(streamFile, sent.stdoutBytes);
-    const decoded = await runCli(['decode', streamFile, '--session', session], { env: sandbox.env });
+    const decoded = await runCliInProcess(['decode', streamFile, '--session', session], { env: sandbox.env });
     expect(decoded.code, decoded.stderr).toBe(0);
     expect(decoded.stdout).toBe('9 + 1 = 10.\n');
   });

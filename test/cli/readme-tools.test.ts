@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, REPO_ROOT, makeSandbox } from '../helpers/cli.js';
+import { BIN, REPO_ROOT, makeSandbox, runCliInProcess } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 import { runShell, sh } from './support.js';
 
@@ -40,7 +40,7 @@ const shell = (line: string) =>
   runShell(`cd ${sh(sandbox.dir)} && harmony-hpke() { ${sh(process.execPath)} ${sh(BIN)} "$@"; } && ${line.replace('http://127.0.0.1:8080', router.url)}`, sandbox.env, 30_000);
 
 beforeAll(async () => {
-  router = await startRouterProcess(sandbox.dir, [], sandbox.env);
+  router = await startRouterProcess(sandbox.dir, ['--render-workers', '0', ], sandbox.env);
   writeFileSync(join(sandbox.dir, 'weather.json'), blockAfter('`weather.json`:', 'json'));
   writeFileSync(join(sandbox.dir, 'weather.sh'), blockAfter('`weather.sh`:', 'sh'));
 });

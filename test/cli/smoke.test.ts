@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox, runCliInProcess } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 import { expectOneErrorLine } from './support.js';
 
@@ -81,8 +81,8 @@ function parseXml(xml: string): XmlElement {
 
 beforeAll(async () => {
   [router, cut] = await Promise.all([
-    startRouterProcess(sandbox.dir, [], env),
-    startRouterProcess(sandbox.dir, ['--fault', 'disconnect:5'], env),
+    startRouterProcess(sandbox.dir, ['--render-workers', '0', ], env),
+    startRouterProcess(sandbox.dir, ['--render-workers', '0', '--fault', 'disconnect:5'], env),
   ]);
 });
 
@@ -93,7 +93,7 @@ afterAll(async () => {
 
 describe('smoke', () => {
   it('passes against the router: one line per check, with the timings', async () => {
-    const result = await runCli(['smoke', '--router', router.url, '--prompt', 'What is 2+2?', '--prompt', 'What is 3*3?', '--expect', '= \\d+\\.$'], {
+    const result = await runCliInProcess(['smoke', '--router', router.url, '--prompt', 'What is 2+2?', '--prompt', 'What is 3*3?', '--expect', '= \\d+\\.$'], {
       env,
     });
     expect(result.code, result.stderr).toBe(0);
@@ -106,7 +106,7 @@ describe('smoke', () => {
   });
 
   it('--json: one NDJSON record per check, with numbers for the timings', async () => {
-    const result = await runCli(['smoke', '--router', router.url, '--key-pin', router.fingerprint, '--json'], { env });
+    const result = await runCliInProcess(['smoke', '--router', router.url, '--key-pin', router.fingerprint, '--json'], { env });
     expect(result.code, result.stderr).toBe(0);
     const records = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(records).toHaveLength(2);
@@ -120,7 +120,7 @@ describe('smoke', () => {
 
   it('--expect mismatch: exit 10, and a JUnit report with every case and the failure', async () => {
     const junit = join(sandbox.dir, 'expect.xml');
-    const result = await runCli(
+    const result = await runCliInProcess(
       ['smoke', '--router', router.url, '--prompt', 'What is 2+2?', '--prompt', 'What is 3+3? <"&">', '--expect', '\\b4\\b', '--junit', junit],
       { env },
     );
@@ -150,7 +150,7 @@ describe('smoke', () => {
   it('a pin mismatch: exit 4, no prompt sent, the failure in the report', async () => {
     const junit = join(sandbox.dir, 'pin.xml');
     const other = `sha256:${'ab'.repeat(32)}`;
-    const result = await runCli(['smoke', '--router', router.url, '--key-pin', other, '--junit', junit], { env });
+    const result = await runCliInProcess(['smoke', '--router', router.url, '--key-pin', other, '--junit', junit], { env });
     expect(result.code).toBe(4);
     expectOneErrorLine(result.stderr, 'PIN_MISMATCH');
     expect(result.stdout).toBe(`FAIL key config the router's key ${router.fingerprint} does not match the pinned fingerprint ${other} (pin from --key-pin) (PIN_MISMATCH)\n`);
@@ -160,7 +160,7 @@ describe('smoke', () => {
   });
 
   it('a stream cut short (the router dies after 5 tokens): exit 7', async () => {
-    const result = await runCli(['smoke', '--router', cut.url, '--json'], { env });
+    const result = await runCliInProcess(['smoke', '--router', cut.url, '--json'], { env });
     expect(result.code).toBe(7);
     expectOneErrorLine(result.stderr, 'STREAM_TRUNCATED');
     const records = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -169,7 +169,7 @@ describe('smoke', () => {
   });
 
   it('needs a router', async () => {
-    const result = await runCli(['smoke'], { env });
+    const result = await runCliInProcess(['smoke'], { env });
     expect(result.code).toBe(2);
     expectOneErrorLine(result.stderr, 'NO_ROUTER');
   });

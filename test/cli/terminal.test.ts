@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox, runCliInProcess } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 import { ERROR_LINE, cliLine, hasScript, readIfExists, runInPty, sh } from './support.js';
 
@@ -39,12 +39,12 @@ const ask = (...extra: string[]) => cliLine(['ask', 'What is 2+2?', '--router', 
 beforeAll(async () => {
   expect(hasScript(), 'util-linux script must be installed for the terminal tests').toBe(true);
   [router, cutInAnalysis, cutInAnswer] = await Promise.all([
-    startRouterProcess(sandbox.dir, [], sandbox.env),
-    startRouterProcess(sandbox.dir, ['--fault', 'disconnect:5'], sandbox.env),
-    startRouterProcess(sandbox.dir, ['--fault', 'disconnect:28'], sandbox.env),
+    startRouterProcess(sandbox.dir, ['--render-workers', '0', ], sandbox.env),
+    startRouterProcess(sandbox.dir, ['--render-workers', '0', '--fault', 'disconnect:5'], sandbox.env),
+    startRouterProcess(sandbox.dir, ['--render-workers', '0', '--fault', 'disconnect:28'], sandbox.env),
   ]);
   keysFile = join(sandbox.dir, 'router.keys');
-  const fetched = await runCli(['keys', 'fetch', '--router', router.url, '--out', keysFile], { env: sandbox.env });
+  const fetched = await runCliInProcess(['keys', 'fetch', '--router', router.url, '--out', keysFile], { env: sandbox.env });
   expect(fetched.code, fetched.stderr).toBe(0);
 });
 
@@ -75,7 +75,7 @@ describe('ask on a terminal', () => {
   });
 
   it('both on pipes: no escape sequences anywhere, no analysis, no spinner', async () => {
-    const result = await runCli(['ask', 'What is 2+2?', '--router', router.url], { env: sandbox.env });
+    const result = await runCliInProcess(['ask', 'What is 2+2?', '--router', router.url], { env: sandbox.env });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('2 + 2 = 4.\n');
     expect(result.stderr).toBe('');
@@ -105,7 +105,7 @@ describe('ask on a terminal', () => {
     expect(off.code).toBe(0);
     expect(off.output).not.toMatch(SGR);
 
-    const forced = await runCli(['ask', 'What is 2+2?', '--router', router.url, '--show', 'analysis,final'], {
+    const forced = await runCliInProcess(['ask', 'What is 2+2?', '--router', router.url, '--show', 'analysis,final'], {
       env: { ...sandbox.env, FORCE_COLOR: '1' },
     });
     expect(forced.code).toBe(0);
@@ -161,12 +161,12 @@ describe('errors and other commands on a terminal', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(ERROR_LINE);
 
-    const piped = await runCli(args, { env: sandbox.env });
+    const piped = await runCliInProcess(args, { env: sandbox.env });
     expect(piped.code).toBe(2);
     expect(piped.stderr).not.toMatch(SGR);
     expect(piped.stderr.trim()).toMatch(ERROR_LINE);
 
-    const forced = await runCli(args, { env: { ...sandbox.env, FORCE_COLOR: '1' } });
+    const forced = await runCliInProcess(args, { env: { ...sandbox.env, FORCE_COLOR: '1' } });
     expect(forced.stderr).toContain('\u001b[31merror:');
   });
 
@@ -190,7 +190,7 @@ describe('errors and other commands on a terminal', () => {
     expect(visible(answer.output)).toMatch(/2 \+ \nharmony-hpke: error: .+ \(STREAM_TRUNCATED\)\n$/);
 
     // On pipes, stdout keeps exactly the bytes it had (no newline is added to data).
-    const piped = await runCli(['ask', 'What is 2+2?', '--router', cutInAnswer.url], { env: sandbox.env });
+    const piped = await runCliInProcess(['ask', 'What is 2+2?', '--router', cutInAnswer.url], { env: sandbox.env });
     expect(piped.code).toBe(7);
     expect(piped.stdout).toBe('2 + ');
     expect(piped.stderr).toMatch(/^harmony-hpke: error: .+ \(STREAM_TRUNCATED\)\n$/);
@@ -204,7 +204,7 @@ describe('errors and other commands on a terminal', () => {
     const noColor = await runInPty(cliLine(['inspect', keysFile]), { ...sandbox.env, NO_COLOR: 'yes' });
     expect(noColor.output).toMatch(/^key-config\n/);
 
-    const piped = await runCli(['inspect', keysFile], { env: sandbox.env });
+    const piped = await runCliInProcess(['inspect', keysFile], { env: sandbox.env });
     expect(piped.stdout).toMatch(/^key-config\n/);
     expect(piped.stdout).not.toMatch(SGR);
   });

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRequest, parseRequestPlaintext, parseRouterKeyFile } from '../../src/hpke/index.js';
 import { renderPrompt, harmonyEncoding } from '../../src/router/render.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox, runCliInProcess } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
-import { cliLine, expectOneErrorLine, hasScript, runInPty, runShell, sh } from './support.js';
+import { cliLine, expectOneErrorLine, hasScript, runInPty, runShell, sh, waitFor } from './support.js';
 
 type Json = Record<string, unknown>;
 
@@ -97,9 +97,9 @@ async function renderedPrompt(stdout: string): Promise<{ text: string; messages:
 }
 
 beforeAll(async () => {
-  const generated = await runCli(['keys', 'generate', '--out', file('router.key')], { env });
+  const generated = await runCliInProcess(['keys', 'generate', '--out', file('router.key')], { env });
   expect(generated.code, generated.stderr).toBe(0);
-  router = await startRouterProcess(sandbox.dir, ['--key', file('router.key')], env);
+  router = await startRouterProcess(sandbox.dir, ['--render-workers', '0', '--key', file('router.key')], env);
 });
 
 afterAll(async () => {
@@ -117,7 +117,7 @@ describe('declaring tools', () => {
     const harmony = writeJson('harmony-tools.json', { type: 'developer_content', tools: { functions: { name: 'functions', tools: REFERENCE_TOOLS } } });
     const expected = readFileSync(join(TEST_DATA, 'test_render_functions_with_parameters.txt'), 'utf8').replace(/\n$/, '');
     for (const tools of [openai, harmony]) {
-      const created = await runCli(
+      const created = await runCliInProcess(
         ['create-request', 'What is the weather like in SF?', '--router', router.url, '--keys', file('router.key'), '--conversation', conversation, '--tools', tools],
         { env },
       );
@@ -129,7 +129,7 @@ describe('declaring tools', () => {
   it('--builtin browser goes into the system message, --tools into a new developer message', async () => {
     const conversation = conversationWith('plain.json', [{ role: 'system', content: [{ type: 'system_content', model_identity: 'You are ChatGPT, a large language model trained by OpenAI.', reasoning_effort: 'Medium', conversation_start_date: '2025-06-28', knowledge_cutoff: '2024-06', channel_config: { valid_channels: ['analysis', 'commentary', 'final'], channel_required: true } }] }]);
     const tools = writeJson('lookup.json', [{ type: 'function', function: { name: 'lookup_weather', description: "Use this tool to lookup the weather in a given location. Call it with the parameter 'location', can be any textual description of a location.", parameters: { type: 'object', properties: { location: { type: 'string' } }, required: ['location'] } } }]);
-    const created = await runCli(
+    const created = await runCliInProcess(
       ['create-request', 'Weather?', '--router', router.url, '--keys', file('router.key'), '--conversation', conversation, '--tools', tools, '--builtin', 'browser'],
       { env },
     );
@@ -148,7 +148,7 @@ describe('declaring tools', () => {
     const saved = conversationWith('saved-tools.json', [
       { role: 'developer', content: [{ type: 'developer_content', tools: { functions: { name: 'functions', tools: [{ name: 'get_weather', description: 'old' }, { name: 'kept', description: 'k' }] } } }] },
     ]);
-    const created = await runCli(
+    const created = await runCliInProcess(
       ['--config', config, '--profile', 't', 'create-request', 'hi', '--router', router.url, '--keys', file('router.key'), '--conversation', saved, '--tools', weatherTools()],
       { env },
     );
@@ -175,7 +175,7 @@ describe('declaring tools', () => {
   ])('a tools file with %s is a usage error naming the file and the tool', async (_what, content, message) => {
     const path = file(_what === 'not JSON' ? 'notjson.json' : `bad-${_what.replace(/\W+/g, '-')}.json`);
     writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
-    const result = await runCli(['create-request', 'hi', '--router', router.url, '--keys', file('router.key'), '--tools', path], { env });
+    const result = await runCliInProcess(['create-request', 'hi', '--router', router.url, '--keys', file('router.key'), '--tools', path], { env });
     expect(result.code).toBe(2);
     expectOneErrorLine(result.stderr, 'TOOLS_INVALID');
     expect(result.stderr).toMatch(message);
@@ -186,14 +186,14 @@ describe('declaring tools', () => {
   it('two files declaring one tool, a missing file and an unknown --builtin are usage errors', async () => {
     const first = weatherTools();
     const second = writeJson('weather2.json', [{ name: 'get_weather', description: 'again' }]);
-    const twice = await runCli(['create-request', 'hi', '--router', router.url, '--keys', file('router.key'), '--tools', first, '--tools', second], { env });
+    const twice = await runCliInProcess(['create-request', 'hi', '--router', router.url, '--keys', file('router.key'), '--tools', first, '--tools', second], { env });
     expect(twice.code).toBe(2);
     expectOneErrorLine(twice.stderr, 'TOOLS_INVALID');
     expect(twice.stderr).toContain(`tools file ${second}: tool 'get_weather' is already declared in ${first}`);
-    const missing = await runCli(['ask', 'hi', '--tools', file('nope.json')], { env });
+    const missing = await runCliInProcess(['ask', 'hi', '--tools', file('nope.json')], { env });
     expect(missing.code).toBe(2);
     expectOneErrorLine(missing.stderr, 'TOOLS_NOT_FOUND');
-    const builtin = await runCli(['ask', 'hi', '--builtin', 'browser,shell'], { env });
+    const builtin = await runCliInProcess(['ask', 'hi', '--builtin', 'browser,shell'], { env });
     expect(builtin.code).toBe(2);
     expectOneErrorLine(builtin.stderr, 'USAGE_BAD_BUILTIN');
   });
@@ -201,14 +201,14 @@ describe('declaring tools', () => {
 
 describe('ask: the answer is a tool call', () => {
   it('prints the call on stderr, nothing on stdout, and exits 13', async () => {
-    const result = await runCli(['ask', 'Use get_weather location=Paris', '--router', router.url, '--tools', weatherTools()], { env });
+    const result = await runCliInProcess(['ask', 'Use get_weather location=Paris', '--router', router.url, '--tools', weatherTools()], { env });
     expect(result.code, result.stderr).toBe(13);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('tool call: functions.get_weather {"location":"Paris"}\n');
   });
 
   it('--json: a tool_call event with the parsed arguments right before done (finish tool_call)', async () => {
-    const result = await runCli(['ask', 'Call get_weather location="San Francisco, CA" please', '--router', router.url, '--tools', weatherTools(), '--json'], { env });
+    const result = await runCliInProcess(['ask', 'Call get_weather location="San Francisco, CA" please', '--router', router.url, '--tools', weatherTools(), '--json'], { env });
     expect(result.code, result.stderr).toBe(13);
     const events = ndjson(result.stdout);
     expect(events.at(-1)).toMatchObject({ type: 'done', finish: 'tool_call', answer: '', verified: true, tool_calls: 0 });
@@ -240,7 +240,7 @@ describe('ask: the answer is a tool call', () => {
   });
 
   it('a prompt that names no tool gets an ordinary answer (exit 0)', async () => {
-    const result = await runCli(['ask', 'What is 2+2?', '--router', router.url, '--tools', weatherTools()], { env });
+    const result = await runCliInProcess(['ask', 'What is 2+2?', '--router', router.url, '--tools', weatherTools()], { env });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('2 + 2 = 4.\n');
   });
@@ -256,9 +256,8 @@ describe('ask --tool-exec', () => {
 
   it('runs the command with the call on stdin, sends its answer back and prints the final answer; --save keeps the whole exchange', async () => {
     const saved = file('exchange.json');
-    const before = router.stderr().split('\n').filter((line) => line.includes('/v1/harmony/stream')).length;
-    const result = await runCli(
-      ['ask', 'Use get_weather location=Paris', '--router', router.url, '--tools', weatherTools(), '--tool-exec', tool(), '--save', saved],
+    const result = await runCliInProcess(
+      ['ask', 'Use get_weather location=Paris', '--router', router.url, '--tools', weatherTools(), '--tool-exec', tool(), '--save', saved, '--debug'],
       { env },
     );
     expect(result.code, result.stderr).toBe(0);
@@ -282,21 +281,26 @@ describe('ask --tool-exec', () => {
       ['assistant', null, 'analysis', null],
       ['assistant', null, 'final', null],
     ]);
-    // Two round trips, each its own request with its own rid.
-    const log = router.stderr().split('\n').filter((line) => line.includes('/v1/harmony/stream')).slice(before);
-    expect(log).toHaveLength(2);
+    // Two round trips, each its own request with its own rid (from --debug), both in the router's log
+    // (which the router writes as each stream ends, so it is waited for, not read at once).
+    const rids = [...result.stderr.matchAll(/sealed request: \d+ bytes, rid=(\S+)/g)].map((match) => match[1]!);
+    expect(rids).toHaveLength(2);
+    expect(new Set(rids).size).toBe(2);
+    const logged = () => router.stderr().split('\n').filter((line) => line.includes('/v1/harmony/stream') && rids.some((rid) => line.includes(`rid=${rid}`)));
+    await waitFor(() => logged().length >= 2, 'both requests in the router log');
+    expect(logged()).toHaveLength(2);
   });
 
   it('the second request keeps the first round\'s analysis (the reference keeps reasoning before a tool call)', async () => {
     // What ask sends in round two, rendered as the router renders it.
-    const result = await runCli(
+    const result = await runCliInProcess(
       ['ask', 'Use get_weather location=Paris', '--router', router.url, '--tools', weatherTools(), '--tool-exec', tool(), '--save', file('round2.json')],
       { env },
     );
     expect(result.code, result.stderr).toBe(0);
     const all = (JSON.parse(readFileSync(file('round2.json'), 'utf8')) as { messages: Json[] }).messages;
     const roundTwo = writeJson('round2-request.json', { messages: all.slice(0, 5) });
-    const created = await runCli(['create-request', '--router', router.url, '--keys', file('router.key'), '--conversation', roundTwo], { env });
+    const created = await runCliInProcess(['create-request', '--router', router.url, '--keys', file('router.key'), '--conversation', roundTwo], { env });
     expect(created.code, created.stderr).toBe(0);
     const { text } = await renderedPrompt(created.stdout);
     expect(text).toContain('<|start|>assistant<|channel|>analysis<|message|>The user asks for the tool get_weather.');
@@ -313,7 +317,7 @@ describe('ask --tool-exec', () => {
       ],
     });
     const saved = file('history-out.json');
-    const result = await runCli(
+    const result = await runCliInProcess(
       ['ask', 'Use get_weather location=Paris', '--router', router.url, '--tools', weatherTools(), '--tool-exec', tool(), '--conversation', history, '--save', saved, '--json'],
       { env },
     );
@@ -333,7 +337,7 @@ describe('ask --tool-exec', () => {
   });
 
   it('--json: tool_call, tool_result, then the final round and one done', async () => {
-    const result = await runCli(['ask', 'get_weather location=Oslo', '--router', router.url, '--tools', weatherTools(), '--tool-exec', tool(), '--json'], { env });
+    const result = await runCliInProcess(['ask', 'get_weather location=Oslo', '--router', router.url, '--tools', weatherTools(), '--tool-exec', tool(), '--json'], { env });
     expect(result.code, result.stderr).toBe(0);
     const events = ndjson(result.stdout).filter((event) => event['type'] !== 'chunk');
     expect(events.map((event) => event['type'])).toEqual(['message', 'message', 'tool_call', 'tool_result', 'message', 'message', 'done']);
@@ -344,7 +348,7 @@ describe('ask --tool-exec', () => {
   it('model-controlled arguments never reach a shell', async () => {
     const marker = file('PWNED');
     const hostile = `get_weather location=$(touch${'${IFS}'}${marker})\`touch${'${IFS}'}${marker}\`;touch${'${IFS}'}${marker}`;
-    const result = await runCli(['ask', hostile, '--router', router.url, '--tools', weatherTools(), '--tool-exec', `cat > /dev/null; echo '"ok"'`], { env });
+    const result = await runCliInProcess(['ask', hostile, '--router', router.url, '--tools', weatherTools(), '--tool-exec', `cat > /dev/null; echo '"ok"'`], { env });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('functions.get_weather returned: "ok"\n');
     expect(existsSync(marker)).toBe(false);
@@ -352,17 +356,17 @@ describe('ask --tool-exec', () => {
 
   it('a failing, slow or flooding command is a clear error (exit 2), and --max-tool-calls 0 leaves the call unhandled (exit 13)', async () => {
     const base = ['ask', 'get_weather location=Oslo', '--router', router.url, '--tools', weatherTools()];
-    const failing = await runCli([...base, '--tool-exec', 'echo "no such city" >&2; exit 3'], { env });
+    const failing = await runCliInProcess([...base, '--tool-exec', 'echo "no such city" >&2; exit 3'], { env });
     expect(failing.code).toBe(2);
     expectOneErrorLine(failing.stderr, 'TOOL_EXEC_FAILED');
     expect(failing.stderr).toContain('exited with status 3 for functions.get_weather: no such city');
-    const slow = await runCli([...base, '--tool-exec', 'sleep 30', '--tool-timeout', '1s'], { env, timeoutMs: 25_000 });
+    const slow = await runCliInProcess([...base, '--tool-exec', 'sleep 30', '--tool-timeout', '1s'], { env, timeoutMs: 25_000 });
     expect(slow.code).toBe(2);
     expectOneErrorLine(slow.stderr, 'TOOL_EXEC_TIMEOUT');
-    const flood = await runCli([...base, '--tool-exec', 'head -c 3000000 /dev/zero'], { env });
+    const flood = await runCliInProcess([...base, '--tool-exec', 'head -c 3000000 /dev/zero'], { env });
     expect(flood.code).toBe(2);
     expectOneErrorLine(flood.stderr, 'TOOL_EXEC_OUTPUT_TOO_LARGE');
-    const capped = await runCli([...base, '--tool-exec', tool(), '--max-tool-calls', '0'], { env });
+    const capped = await runCliInProcess([...base, '--tool-exec', tool(), '--max-tool-calls', '0'], { env });
     expect(capped.code).toBe(13);
     expect(capped.stderr).toContain('--max-tool-calls 0');
   });
@@ -405,7 +409,7 @@ describe('create-request | send | decode --json', () => {
 describe('smoke --expect-tool-call', () => {
   it('passes on a call to that tool with matching arguments, and reports it in NDJSON and JUnit', async () => {
     const junit = file('tools.xml');
-    const result = await runCli(
+    const result = await runCliInProcess(
       ['smoke', '--router', router.url, '--tools', weatherTools(), '--prompt', 'Call get_weather location=Paris', '--expect-tool-call', 'get_weather', '--expect-args', '"location":"Paris"', '--junit', junit, '--json'],
       { env },
     );
@@ -423,7 +427,7 @@ describe('smoke --expect-tool-call', () => {
     ['arguments that do not match', 'Call get_weather location=Rome', 'get_weather', '"location":"Paris"', 'TOOL_ARGS_MISMATCH'],
   ])('fails (exit 10) on %s, in NDJSON and JUnit', async (_what, prompt, name, args, code) => {
     const junit = file(`fail-${code}.xml`);
-    const result = await runCli(
+    const result = await runCliInProcess(
       ['smoke', '--router', router.url, '--tools', weatherTools(), '--prompt', prompt, '--expect-tool-call', name, ...(args ? ['--expect-args', args] : []), '--junit', junit, '--json'],
       { env },
     );
@@ -434,7 +438,7 @@ describe('smoke --expect-tool-call', () => {
   });
 
   it('--expect-args without --expect-tool-call is a usage error', async () => {
-    const result = await runCli(['smoke', '--router', router.url, '--expect-args', 'x'], { env });
+    const result = await runCliInProcess(['smoke', '--router', router.url, '--expect-args', 'x'], { env });
     expect(result.code).toBe(2);
     expectOneErrorLine(result.stderr, 'USAGE_BAD_FLAGS');
   });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliContext } from '../../src/cli/context.js';
-import { reportError } from '../../src/app/main.js';
+import { reportError } from '../../src/app/run.js';
 import { Terminal } from '../../src/cli/output.js';
 import { buildProgram } from '../../src/app/program.js';
 import { oneLineText, pythonRepr, safeJson, terminalText } from '../../src/cli/safe-text.js';
@@ -356,11 +356,11 @@ describe('decode --buffer holds only the answer', () => {
 
 describe("issue 12's cheap 'Confusing' items", () => {
   it('did you mean: a mistyped command or option names the right one, on the one error line', async () => {
-    const { runCli } = await import('../helpers/cli.js');
-    const command = await runCli(['ak', 'x'], { env });
+    const { runCliInProcess } = await import('../helpers/cli.js');
+    const command = await runCliInProcess(['ak', 'x'], { env });
     expect(command.code).toBe(2);
     expect(errorLine(command.stderr)).toMatch(/unknown command 'ak' \(Did you mean ask\?\) \(USAGE_UNKNOWN_COMMAND\)$/);
-    const option = await runCli(['ask', '--jsno', 'x'], { env });
+    const option = await runCliInProcess(['ask', '--jsno', 'x'], { env });
     expect(errorLine(option.stderr)).toMatch(/\(Did you mean --json\?\)/);
   });
 
@@ -413,11 +413,11 @@ describe("issue 12's cheap 'Confusing' items", () => {
   });
 
   it('--json: a usage error is a JSON error record on stdout too', async () => {
-    const { runCli } = await import('../helpers/cli.js');
-    const result = await runCli(['ask', 'x', '--json', '--max-tokens', 'lots'], { env });
+    const { runCliInProcess } = await import('../helpers/cli.js');
+    const result = await runCliInProcess(['ask', 'x', '--json', '--max-tokens', 'lots'], { env });
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout.trim())).toMatchObject({ type: 'error', code: 'USAGE_INVALID_ARGUMENT', exit_code: 2 });
-    const late = await runCli(['ask', 'x', '--json', '--conversation', join(home, 'missing.json')], { env });
+    const late = await runCliInProcess(['ask', 'x', '--json', '--conversation', join(home, 'missing.json')], { env });
     expect(late.code).toBe(2);
     const lines = late.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);

@@ -19,7 +19,7 @@ import { send, sendWithRetry } from '../../src/client/http.js';
 import { chooseKey } from '../../src/client/keys.js';
 import { buildConversation, buildPayload, parseEnvelope, sealForRouter } from '../../src/client/request.js';
 import { readSession } from '../../src/client/session-store.js';
-import { collect, makeSandbox, runCli, spawnCli, type CliResult } from '../helpers/cli.js';
+import { collect, makeSandbox, spawnCli, type CliResult, runCliInProcess } from '../helpers/cli.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 import { errorCode, vllmBody, waitFor } from './helpers.js';
@@ -35,7 +35,7 @@ const note = (what: string) => {
 };
 
 async function router(args: string[]): Promise<RouterProcess> {
-  const started = await startRouterProcess(sandbox.dir, args, sandbox.env);
+  const started = await startRouterProcess(sandbox.dir, ['--render-workers', '0', ...args], sandbox.env);
   routers.push(started);
   return started;
 }
@@ -141,7 +141,7 @@ afterAll(async () => {
 });
 
 const ask = (url: string, prompt: string, extra: string[] = []): Promise<CliResult> =>
-  runCli(['ask', prompt, '--router', url, ...extra], { env: sandbox.env, timeoutMs: 30_000 });
+  runCliInProcess(['ask', prompt, '--router', url, ...extra], { env: sandbox.env, timeoutMs: 30_000 });
 
 async function health(url: string): Promise<{ active_streams: number }> {
   const response = await fetch(`${url}/healthz`);
@@ -247,7 +247,7 @@ describe('a router killed mid-stream (SIGKILL)', () => {
     if (how === 'ask') {
       child = spawnCli(['ask', 'What is 2+2?', '--router', slow.url, '--raw'], { env: sandbox.env });
     } else {
-      const created = await runCli(['create-request', 'What is 2+2?', '--router', slow.url, '--session', session], { env: sandbox.env });
+      const created = await runCliInProcess(['create-request', 'What is 2+2?', '--router', slow.url, '--session', session], { env: sandbox.env });
       expect(created.code, created.stderr).toBe(0);
       input = created.stdout;
       child = spawnCli(['send', '-'], { env: sandbox.env, input });
@@ -269,7 +269,7 @@ describe('a router killed mid-stream (SIGKILL)', () => {
       expect([0, 3]).toContain(result.code);
       const saved = join(sandbox.dir, `killed-${after}.sse`);
       writeFileSync(saved, result.stdoutBytes);
-      const decoded = await runCli(['decode', saved, '--session', session], { env: sandbox.env });
+      const decoded = await runCliInProcess(['decode', saved, '--session', session], { env: sandbox.env });
       expect(decoded.code, decoded.stderr).toBe(7);
       expect(errorCode(decoded.stderr)).toBe('STREAM_TRUNCATED');
     }
@@ -278,7 +278,7 @@ describe('a router killed mid-stream (SIGKILL)', () => {
 
 describe('replays and second responses', () => {
   it('the same sealed request sent 8 times at once is served exactly once', async () => {
-    const created = await runCli(['create-request', 'What is 2+2?', '--router', relay.url, '--session', join(sandbox.dir, 'race.json')], { env: sandbox.env });
+    const created = await runCliInProcess(['create-request', 'What is 2+2?', '--router', relay.url, '--session', join(sandbox.dir, 'race.json')], { env: sandbox.env });
     expect(created.code, created.stderr).toBe(0);
     const envelope = parseEnvelope(created.stdout, 'envelope');
     const body = Buffer.from(envelope.body, 'base64');
@@ -306,33 +306,33 @@ describe('replays and second responses', () => {
 
   it('a router that lost its replay cache answers again: the decoder reports the second response (exit 6)', async () => {
     const keyFile = join(sandbox.dir, 'replay.key');
-    expect((await runCli(['keys', 'generate', '--out', keyFile, '--key-id', '5'], { env: sandbox.env })).code).toBe(0);
+    expect((await runCliInProcess(['keys', 'generate', '--out', keyFile, '--key-id', '5'], { env: sandbox.env })).code).toBe(0);
     const first = await router(['--key', keyFile]);
     const session = join(sandbox.dir, 'twice.session.json');
-    const created = await runCli(['create-request', 'What is 2+2?', '--router', first.url, '--session', session], { env: sandbox.env });
+    const created = await runCliInProcess(['create-request', 'What is 2+2?', '--router', first.url, '--session', session], { env: sandbox.env });
     const envelopeFile = join(sandbox.dir, 'twice.envelope.json');
     writeFileSync(envelopeFile, created.stdout);
-    const one = await runCli(['send', envelopeFile], { env: sandbox.env });
+    const one = await runCliInProcess(['send', envelopeFile], { env: sandbox.env });
     expect(one.code, one.stderr).toBe(0);
     await first.stop();
     // The router restarts with the same key: its replay cache is empty (the envelope follows it).
     const restarted = await router(['--key', keyFile]);
     const envelope = JSON.parse(readFileSync(envelopeFile, 'utf8')) as { url: string };
     writeFileSync(envelopeFile, JSON.stringify({ ...envelope, url: `${restarted.url}/v1/harmony/stream` }));
-    const two = await runCli(['send', envelopeFile], { env: sandbox.env });
+    const two = await runCliInProcess(['send', envelopeFile], { env: sandbox.env });
     expect(two.code, two.stderr).toBe(0);
     expect(two.stdout).not.toBe(one.stdout);
     const [a, b] = ['one.sse', 'two.sse'].map((name) => join(sandbox.dir, name));
     writeFileSync(a!, one.stdoutBytes);
     writeFileSync(b!, two.stdoutBytes);
     note('second response for one session');
-    const firstDecode = await runCli(['decode', a!, '--session', session], { env: sandbox.env });
+    const firstDecode = await runCliInProcess(['decode', a!, '--session', session], { env: sandbox.env });
     expect(firstDecode.code, firstDecode.stderr).toBe(0);
     expect(firstDecode.stdout).toBe('2 + 2 = 4.\n');
-    const secondDecode = await runCli(['decode', b!, '--session', session], { env: sandbox.env });
+    const secondDecode = await runCliInProcess(['decode', b!, '--session', session], { env: sandbox.env });
     expect(secondDecode.code, secondDecode.stderr).toBe(6);
     expect(errorCode(secondDecode.stderr)).toBe('SECOND_RESPONSE');
-    const again = await runCli(['decode', a!, '--session', session], { env: sandbox.env });
+    const again = await runCliInProcess(['decode', a!, '--session', session], { env: sandbox.env });
     expect(again.code, again.stderr).toBe(0);
   });
 });
@@ -343,10 +343,10 @@ describe('key rotation under traffic', () => {
     const newKey = join(sandbox.dir, 'rot-new.key');
     const oldConfig = join(sandbox.dir, 'rot-old.keys');
     for (const [file, id] of [[oldKey, '1'], [newKey, '2']] as const) {
-      expect((await runCli(['keys', 'generate', '--out', file, '--key-id', id], { env: sandbox.env })).code).toBe(0);
+      expect((await runCliInProcess(['keys', 'generate', '--out', file, '--key-id', id], { env: sandbox.env })).code).toBe(0);
     }
     const before = await router(['--key', oldKey]);
-    expect((await runCli(['keys', 'fetch', '--router', before.url, '--out', oldConfig], { env: sandbox.env })).code).toBe(0);
+    expect((await runCliInProcess(['keys', 'fetch', '--router', before.url, '--out', oldConfig], { env: sandbox.env })).code).toBe(0);
     await before.stop();
 
     const rotated = await router(['--key', newKey, '--key', oldKey, '--grace-period', '2s', '--engine-delay-ms', '60']);
@@ -388,8 +388,8 @@ describe('key rotation under traffic', () => {
     expect(asked.code, asked.stderr).toBe(0);
     expect(asked.stdout).toBe('2 + 2 = 4.\n');
     expect(asked.stderr.match(/refetching its key config/g)).toHaveLength(1);
-    const created = await runCli(['create-request', 'hi', '--router', rotated.url, '--keys', oldConfig], { env: sandbox.env });
-    const sent = await runCli(['send'], { env: sandbox.env, input: created.stdout });
+    const created = await runCliInProcess(['create-request', 'hi', '--router', rotated.url, '--keys', oldConfig], { env: sandbox.env });
+    const sent = await runCliInProcess(['send'], { env: sandbox.env, input: created.stdout });
     expect(sent.code, sent.stderr).toBe(4);
     expect(errorCode(sent.stderr)).toBe('ROUTER_KEY_REJECTED');
   }, 60_000);

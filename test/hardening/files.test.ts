@@ -23,7 +23,7 @@ import {
 import { Conversation } from '../../src/harmony/index.js';
 import { startRouter, type RunningRouter } from '../../src/router/server.js';
 import { createEchoEngine } from '../../src/router/engines/echo.js';
-import { collect, makeSandbox, runCli, spawnCli, type CliResult } from '../helpers/cli.js';
+import { collect, makeSandbox, spawnCli, type CliResult, runCliInProcess } from '../helpers/cli.js';
 import { ERROR_LINE, errorCode, exchangeWith } from './helpers.js';
 
 const sandbox = makeSandbox();
@@ -71,7 +71,7 @@ function expectError(result: CliResult, exit: number, code: string, mention?: st
   expect(result.stdout).toBe('');
 }
 
-const run = (args: string[]) => runCli(args, { env: sandbox.env, timeoutMs: 20_000 });
+const run = (args: string[]) => runCliInProcess(args, { env: sandbox.env, timeoutMs: 20_000 });
 
 describe('session files given to decode --session', () => {
   const session = (name: string) => join(work, name);
@@ -112,10 +112,10 @@ describe('session files given to decode --session', () => {
     const stored = join(dir, `${parseSession(sessionText).rid}.json`);
     writeFileSync(stored, sessionText, { mode: 0o644 });
     chmodSync(stored, 0o644);
-    const loose = await runCli(['decode', join(work, 'answer.sse')], { env });
+    const loose = await runCliInProcess(['decode', join(work, 'answer.sse')], { env });
     expectError(loose, 2, 'NO_MATCHING_SESSION');
     chmodSync(stored, 0o600);
-    const fixed = await runCli(['decode', join(work, 'answer.sse')], { env });
+    const fixed = await runCliInProcess(['decode', join(work, 'answer.sse')], { env });
     expect(fixed.code, fixed.stderr).toBe(0);
     expect(fixed.stdout).toBe('2 + 2 = 4.\n');
   });

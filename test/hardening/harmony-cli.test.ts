@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHarmonyEncoding } from '../../src/harmony/index.js';
-import { makeSandbox, runCli, type CliResult } from '../helpers/cli.js';
+import { makeSandbox, type CliResult, runCliInProcess } from '../helpers/cli.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 import { errorCode, useSeed, vllmBody } from './helpers.js';
@@ -58,9 +58,9 @@ beforeAll(async () => {
     },
   ]);
   [echoFaulty, echo, relay] = await Promise.all([
-    startRouterProcess(sandbox.dir, ['--fault', 'malformed-header'], sandbox.env),
-    startRouterProcess(sandbox.dir, [], sandbox.env),
-    startRouterProcess(sandbox.dir, ['--upstream', upstream.url, '--upstream-kind', 'vllm'], sandbox.env),
+    startRouterProcess(sandbox.dir, ['--render-workers', '0', '--fault', 'malformed-header'], sandbox.env),
+    startRouterProcess(sandbox.dir, ['--render-workers', '0', ], sandbox.env),
+    startRouterProcess(sandbox.dir, ['--render-workers', '0', '--upstream', upstream.url, '--upstream-kind', 'vllm'], sandbox.env),
   ]);
 }, 60_000);
 
@@ -71,7 +71,7 @@ afterAll(async () => {
 });
 
 function ask(router: RouterProcess, prompt: string, extra: string[] = []): Promise<CliResult> {
-  return runCli(['ask', prompt, '--router', router.url, ...extra], { env: sandbox.env, timeoutMs: 30_000 });
+  return runCliInProcess(['ask', prompt, '--router', router.url, ...extra], { env: sandbox.env, timeoutMs: 30_000 });
 }
 
 function warnings(stderr: string): string[] {

@@ -1,17 +1,13 @@
 /**
  * Shared pieces of the hardening suite (issue 6): the fixed fast-check seed, an in-process run of
- * the real commander program (the code path of the binary minus process start-up, for exhaustive
+ * the CLI through run() (the code path of the binary minus process start-up, for exhaustive
  * cases), a real exchange with an in-process router, secret spellings to search for, and polling.
  */
 import { Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
-import { CommanderError } from 'commander';
 import fc from 'fast-check';
-import { buildProgram } from '../../src/app/program.js';
-import { reportError } from '../../src/app/main.js';
-import { Terminal } from '../../src/cli/output.js';
+import { run } from '../../src/app/run.js';
 import type { CliContext } from '../../src/cli/context.js';
-import { HarmonyHpkeError } from '../../src/core/errors.js';
 import { generateRouterKey, keyConfigOf, type RouterKey, type Session } from '../../src/hpke/index.js';
 import { send } from '../../src/client/http.js';
 import { buildConversation, buildPayload, sealForRouter } from '../../src/client/request.js';
@@ -46,8 +42,9 @@ class Collector {
 }
 
 /**
- * Runs `harmony-hpke <args>` in this process through the real commander program and the same error
- * mapping as bin/harmony-hpke.js (reportError of src/app/main.ts). stdin is the given parts.
+ * Runs `harmony-hpke <args>` in this process through run() (src/app/run.ts), the binary's code path
+ * minus process start-up. stdin is the given parts (a pipe), or like /dev/null without them; the
+ * environment is only `env`.
  */
 export async function runInProcess(
   args: readonly string[],
@@ -58,21 +55,17 @@ export async function runInProcess(
   const stdin = Readable.from((options.stdin ?? []).map((part) => (typeof part === 'string' ? Buffer.from(part) : Buffer.from(part))));
   const ctx: CliContext = {
     stdin: Object.assign(stdin, { isTTY: false }),
+    stdinKind: options.stdin === undefined ? 'none' : 'pipe',
     stdout,
     stderr,
     env: { ...(options.env ?? {}) },
     signal: new AbortController().signal,
     exitCode: 0,
   };
-  const debug = args.includes('--debug');
-  let uncaught: unknown;
-  try {
-    await buildProgram(ctx, '0.0.0-test').parseAsync(['node', 'harmony-hpke', ...args]);
-  } catch (error) {
-    if (!(error instanceof HarmonyHpkeError) && !(error instanceof CommanderError)) uncaught = error;
-    ctx.exitCode = reportError(new Terminal({ stdout, stderr, env: ctx.env, debug }), error, debug);
-  }
-  return { code: ctx.exitCode, stdout: stdout.text, stderr: stderr.text, ...(uncaught !== undefined ? { uncaught } : {}) };
+  const code = await run(args, ctx);
+  // run() maps anything that is neither a typed error nor commander's to this line (exit 1).
+  const uncaught = stderr.text.split('\n').find((line) => line.startsWith('harmony-hpke: error: unexpected failure:'));
+  return { code, stdout: stdout.text, stderr: stderr.text, ...(uncaught !== undefined ? { uncaught } : {}) };
 }
 
 /** The house error line, exactly one, with a code; returns the code. */

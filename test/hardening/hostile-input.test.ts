@@ -28,7 +28,7 @@ import {
 } from '../../src/hpke/index.js';
 import { x25519PublicKey } from '../../src/hpke/keys.js';
 import { StreamDecoder, type DecodedEvent } from '../../src/sse/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox, runCliInProcess } from '../helpers/cli.js';
 import {
   DOCUMENTED_FAILURES,
   ERROR_LINE,
@@ -599,7 +599,7 @@ describe(`the built binary, a handful of generated cases (fast-check seed ${SEED
     cases.push({ bytes: short.sse, args: ['inspect', file, '--session', sessionPath, '--json'], expect: [0] });
     for (const c of cases) {
       writeFileSync(file, c.bytes);
-      const result = await runCli(c.args, { env: sandbox.env, timeoutMs: 15_000 });
+      const result = await runCliInProcess(c.args, { env: sandbox.env, timeoutMs: 15_000 });
       count('binary runs');
       expect(c.expect, `${c.args.join(' ')}: exit ${result.code}\n${result.stderr}`).toContain(result.code);
       if (result.code !== 0) {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHarmonyEncoding } from '../../src/harmony/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox, runCliInProcess } from '../helpers/cli.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 import { vllmBody } from './helpers.js';
@@ -42,7 +42,7 @@ beforeAll(async () => {
       },
     },
   ]);
-  relay = await startRouterProcess(sandbox.dir, ['--upstream', upstream.url, '--upstream-kind', 'vllm'], sandbox.env);
+  relay = await startRouterProcess(sandbox.dir, ['--render-workers', '0', '--upstream', upstream.url, '--upstream-kind', 'vllm'], sandbox.env);
 }, 60_000);
 
 afterAll(async () => {
@@ -57,7 +57,7 @@ function caseName(body: { prompt: number[] }): string {
 }
 
 const ask = (name: string, extra: string[] = []) =>
-  runCli(['ask', `case:${name}`, '--router', relay.url, '--json', ...extra], { env: sandbox.env, timeoutMs: 30_000 });
+  runCliInProcess(['ask', `case:${name}`, '--router', relay.url, '--json', ...extra], { env: sandbox.env, timeoutMs: 30_000 });
 
 function events(stdout: string): Array<Record<string, unknown>> {
   return stdout.trim().split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
