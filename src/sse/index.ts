@@ -14,14 +14,16 @@ export {
   type OpenedForResponse,
 } from './encode.js';
 export {
-  decryptStream,
-  decryptStreamBatches,
-  DEFAULT_MAX_BUFFERED_CHARS,
   DEFAULT_MAX_LINE_LENGTH,
-  sessionOpensStream,
   StreamDecoder,
   type DecodedEvent,
-  type DecryptStreamOptions,
   type ResponseHeader,
   type StreamDecoderOptions,
 } from './decrypt.js';
+export {
+  decryptStream,
+  decryptStreamBatches,
+  DEFAULT_MAX_BUFFERED_CHARS,
+  sessionOpensStream,
+  type DecryptStreamOptions,
+} from './decrypt-stream.js';
