@@ -72,14 +72,7 @@ export async function recordStream(dir: string, chunks: number, name = 'stream')
   const streamFile = join(dir, `${name}.sse`);
   writeFileSyncMode(sessionFile, serializeSession(session));
 
-  const writer = createEncryptedEventStream({
-    secret: sealed.secret,
-    enc: sealed.enc,
-    kid: sealed.header.keyId,
-    kem: sealed.header.kemId,
-    kdf: sealed.header.kdfId,
-    aead: sealed.header.aeadId,
-  });
+  const writer = createEncryptedEventStream(sealed);
   const tokens = completionTokens(chunks - 2);
   const text = new TokenTextDecoder();
   const fd = openSync(streamFile, 'w');

@@ -16,7 +16,12 @@ import { readAll, send } from '../src/client/http.js';
 import { chooseKey, fetchKeyConfigs, type SelectedKey } from '../src/client/keys.js';
 import { buildConversation, buildPayload, sealForRouter } from '../src/client/request.js';
 import { decryptStream } from '../src/sse/index.js';
-import { generateRouterKey, keyConfigOf, padToMultiple, REQUEST_PADDING_BLOCK, sealRequest } from '../src/hpke/index.js';
+import {
+  generateRouterKey,
+  keyConfigOf,
+  sealRequest,
+} from '../src/hpke/index.js';
+import { padToMultiple, REQUEST_PADDING_BLOCK } from '../src/hpke/request.js';
 import { ROOT } from './lib.js';
 
 const LEGIT_ROUNDS = Number(process.env['HOSTILE_ROUNDS'] ?? 200);

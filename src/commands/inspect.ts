@@ -10,9 +10,9 @@ import {
   parseSealedRequest,
   parseSession,
   keyConfigOf,
-  aeadParams,
   type KeyConfig,
 } from '../hpke/index.js';
+import { aeadParams } from '../hpke/suite.js';
 import { createParser } from 'eventsource-parser';
 import { decryptStream } from '../sse/index.js';
 import { Conversation, Role } from '../harmony/model.js';

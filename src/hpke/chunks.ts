@@ -47,11 +47,6 @@ export type ChunkMessage = StartMessage | TokensMessage | EndMessage | ErrorMess
 
 const FINISH_REASONS: ReadonlySet<string> = new Set(['stop', 'length', 'tool_call', 'cancelled']);
 
-/** Whether a message type may close the stream (`end`, `error`) — only those may be final. */
-export function isFinalType(t: ChunkMessage['t']): boolean {
-  return t === 'end' || t === 'error';
-}
-
 function isCount(value: unknown): boolean {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

@@ -114,19 +114,6 @@ export function keyConfigOf(key: RouterKey): KeyConfig {
   };
 }
 
-/**
- * An ephemeral key pair for hpke-js's test-only `ekm` option, from a raw X25519 private key
- * (the `skE` of a test vector). Never use outside tests: the ephemeral key must be fresh.
- */
-export async function ephemeralKeyPairFromPrivateKey(privateKey: Uint8Array): Promise<KemKeyPair> {
-  const publicKey = x25519PublicKey(privateKey);
-  const suite = await createCipherSuite(AEAD_AES_128_GCM);
-  return {
-    privateKey: await suite.kem.importKey('raw', toArrayBuffer(privateKey), false),
-    publicKey: await suite.kem.importKey('raw', toArrayBuffer(publicKey), true),
-  };
-}
-
 /** The key file JSON (one line, no trailing newline). */
 export function serializeRouterKeyFile(key: RouterKey): string {
   checkOptions({ keyId: key.keyId, suites: key.suites });

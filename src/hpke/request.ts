@@ -234,16 +234,28 @@ export function parseSealedRequest(body: Uint8Array): SealedRequest {
   };
 }
 
+/** Seals `plaintext` to the key config with the chosen suite (a fresh ephemeral key every time). */
+export function sealRequest(config: KeyConfig, suite: SuiteId, plaintext: Uint8Array): Promise<SealedRequestResult> {
+  return sealRequestWith(config, suite, plaintext, undefined);
+}
+
+export interface SealedRequestResult {
+  body: Uint8Array;
+  header: RequestHeader;
+  enc: Uint8Array;
+  secret: Uint8Array;
+}
+
 /**
- * Seals `plaintext` to the key config with the chosen suite. `ekm` is hpke-js's test-only fixed
- * ephemeral key pair (see ephemeralKeyPairFromPrivateKey); never pass it outside tests.
+ * sealRequest with hpke-js's test-only fixed ephemeral key pair `ekm` (harmony-hpke/testing's
+ * sealRequestWithEphemeralKey reproduces the vectors with it); not part of the public API.
  */
-export async function sealRequest(
+export async function sealRequestWith(
   config: KeyConfig,
   suite: SuiteId,
   plaintext: Uint8Array,
-  opts: { ekm?: KemKeyPair } = {},
-): Promise<{ body: Uint8Array; header: RequestHeader; enc: Uint8Array; secret: Uint8Array }> {
+  ekm: KemKeyPair | undefined,
+): Promise<SealedRequestResult> {
   if (!isSupportedSuite(config.kemId, suite.kdfId, suite.aeadId)) {
     throw new KeyError('SUITE_UNSUPPORTED', 'the chosen suite is not supported by this client');
   }
@@ -262,7 +274,7 @@ export async function sealRequest(
     sender = await cipherSuite.createSenderContext({
       recipientPublicKey,
       info: toArrayBuffer(requestInfo(header)),
-      ...(opts.ekm !== undefined ? { ekm: opts.ekm } : {}),
+      ...(ekm !== undefined ? { ekm } : {}),
     });
   } catch (error) {
     throw new KeyError('PUBLIC_KEY_INVALID', 'the key config public key cannot be used for X25519', { cause: error });

@@ -1,7 +1,7 @@
 /**
  * `harmony-hpke` on Node.js (package.json "exports", condition "node"): installs the node:crypto
- * backend, then forwards the runtime-neutral entry point unchanged. The public names are listed
- * once, explicitly, in src/index.ts; this file only binds the backend (hence the one `export *`).
+ * backend, then forwards src/index.ts unchanged (its names are listed there; hence the one
+ * `export *`). test/package/exports.test.ts checks both entries export the same names.
  */
 import { installNodeCryptoBackend } from './crypto-backend.js';
 

@@ -19,6 +19,7 @@
 import { UsageError } from '../core/errors.js';
 import { toBase64Url } from '../hpke/base64url.js';
 import { encodeChunkPlaintext, type ChunkMessage } from '../hpke/chunks.js';
+import type { RequestHeader } from '../hpke/request.js';
 import { checkChunkIndex, deriveResponseKeys, newResponseNonce, ResponseSealer, type ResponseKeys } from '../hpke/response.js';
 
 export interface HpkeEventFields {
@@ -102,21 +103,29 @@ export class EncryptedEventStream {
   }
 }
 
+/** What a router holds after openRequest: the sealed request's header, enc and exported secret. */
+export interface OpenedForResponse {
+  readonly secret: Uint8Array;
+  readonly enc: Uint8Array;
+  readonly header: RequestHeader;
+}
+
+/** The hpke event's fields (wire names kid, kem, kdf, aead) of a request header. */
+export function hpkeEventFieldsOf(header: RequestHeader, nonce: Uint8Array): HpkeEventFields {
+  return { kid: header.keyId, kem: header.kemId, kdf: header.kdfId, aead: header.aeadId, nonce };
+}
+
 /**
- * Everything a router does after openRequest in one call: a fresh response nonce, the key
- * schedule, and the event writer.
+ * Everything a router does after openRequest in one call (pass openRequest's result): a fresh
+ * response nonce, the key schedule, and the event writer. The one way to seal a response.
  */
-export function createEncryptedEventStream(input: {
-  secret: Uint8Array;
-  enc: Uint8Array;
-  kid: number;
-  kem: number;
-  kdf: number;
-  aead: number;
-  /** Tests only: a fixed response nonce. */
-  responseNonce?: Uint8Array;
-}): EncryptedEventStream {
-  const nonce = input.responseNonce ?? newResponseNonce(input.aead);
-  const keys = deriveResponseKeys({ secret: input.secret, enc: input.enc, responseNonce: nonce, aeadId: input.aead });
-  return new EncryptedEventStream(keys, { kid: input.kid, kem: input.kem, kdf: input.kdf, aead: input.aead, nonce });
+export function createEncryptedEventStream(opened: OpenedForResponse): EncryptedEventStream {
+  return encryptedEventStreamWithNonce(opened, newResponseNonce(opened.header.aeadId));
+}
+
+/** createEncryptedEventStream with a given response nonce (harmony-hpke/testing: vectors only). */
+export function encryptedEventStreamWithNonce(opened: OpenedForResponse, responseNonce: Uint8Array): EncryptedEventStream {
+  const { secret, enc, header } = opened;
+  const keys = deriveResponseKeys({ secret, enc, responseNonce, aeadId: header.aeadId });
+  return new EncryptedEventStream(keys, hpkeEventFieldsOf(header, responseNonce));
 }

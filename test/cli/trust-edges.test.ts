@@ -304,7 +304,7 @@ describe('decode --buffer holds only the answer', () => {
     const key = await generateRouterKey();
     const secret = new Uint8Array(32).fill(7);
     const enc = key.publicKey;
-    const stream = createEncryptedEventStream({ secret, enc, kid: key.keyId, kem: key.kemId, kdf: 1, aead: 3 });
+    const stream = createEncryptedEventStream({ secret, enc, header: { keyId: key.keyId, kemId: key.kemId, kdfId: 1, aeadId: 3 } });
     const session = {
       format: 'harmony-hpke-session/1' as const,
       router: 'http://127.0.0.1',
@@ -341,7 +341,7 @@ describe('decode --buffer holds only the answer', () => {
     expect(largest).toBeLessThanOrEqual(1000);
 
     async function* big() {
-      const s = createEncryptedEventStream({ secret, enc, kid: key.keyId, kem: key.kemId, kdf: 1, aead: 3 });
+      const s = createEncryptedEventStream({ secret, enc, header: { keyId: key.keyId, kemId: key.kemId, kdfId: 1, aeadId: 3 } });
       yield s.hpkeEvent();
       yield s.chunk(startChunk('r1'));
       for (let i = 0; i < 100; i += 1) yield s.chunk({ t: 'tokens', ids: [1], text: 'y'.repeat(1000) });

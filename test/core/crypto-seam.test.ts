@@ -61,7 +61,7 @@ describe('the crypto backend seam', () => {
     const rid = newRequestId();
     const sealed = await sealRequest(config, { kdfId: 1, aeadId: 3 }, encodeRequestPlaintext({ v: 1, rid, iat: 1, model: 'm', conversation: { messages: [] }, params: {} }));
     const session = newSession({ router: 'http://r', config, header: sealed.header, enc: sealed.enc, secret: sealed.secret, rid, iat: 1 });
-    const writer = createEncryptedEventStream({ secret: sealed.secret, enc: sealed.enc, kid: 3, kem: 32, kdf: 1, aead: 3 });
+    const writer = createEncryptedEventStream(sealed);
     const text =
       writer.hpkeEvent() +
       writer.chunk({ t: 'start', rid, model: 'm', created: 1 }) +

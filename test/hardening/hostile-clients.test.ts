@@ -11,7 +11,12 @@
  */
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateRouterKey, keyConfigOf, sealRequest, padToMultiple, REQUEST_PADDING_BLOCK } from '../../src/hpke/index.js';
+import {
+  generateRouterKey,
+  keyConfigOf,
+  sealRequest,
+} from '../../src/hpke/index.js';
+import { padToMultiple, REQUEST_PADDING_BLOCK } from '../../src/hpke/request.js';
 import { readAll } from '../../src/client/http.js';
 import { makeSandbox } from '../helpers/cli.js';
 import { startFakeUpstream } from '../helpers/fake-upstream.js';

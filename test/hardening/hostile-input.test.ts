@@ -23,10 +23,10 @@ import {
   serializeRouterKeyFile,
   serializeSession,
   toBase64Url,
-  x25519PublicKey,
   type RouterKey,
   type Session,
 } from '../../src/hpke/index.js';
+import { x25519PublicKey } from '../../src/hpke/keys.js';
 import { StreamDecoder, type DecodedEvent } from '../../src/sse/index.js';
 import { makeSandbox, runCliInProcess } from '../helpers/cli.js';
 import {

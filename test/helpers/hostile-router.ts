@@ -15,11 +15,11 @@ import {
   encodeKeyConfigList,
   generateRouterKey,
   keyConfigOf,
-  newResponseNonce,
   openRequest,
   parseRequestPlaintext,
   publicKeyFingerprint,
 } from '../../src/hpke/index.js';
+import { newResponseNonce } from '../../src/hpke/response.js';
 import { EncryptedEventStream } from '../../src/sse/index.js';
 
 export interface HostileScript {

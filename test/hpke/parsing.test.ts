@@ -8,12 +8,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HarmonyHpkeError, IntegrityError, KeyError, UsageError } from '../../src/core/errors.js';
 import {
-  chunkNonce,
   deriveResponseKeys,
   describeErrorCode,
   describeSession,
   encodeChunkPlaintext,
-  encodeKeyConfig,
   encodeRequestPlaintext,
   fromBase64Url,
   generateRouterKey,
@@ -21,7 +19,6 @@ import {
   keyConfigSha256,
   matchesPin,
   newRequestId,
-  newResponseNonce,
   openRequest,
   parseChunkPlaintext,
   parseKeyConfigList,
@@ -33,7 +30,6 @@ import {
   PROTOCOL_ERROR_CODES,
   publicKeyFingerprint,
   requestErrorStatus,
-  ResponseSealer,
   routerErrorFromChunk,
   routerKeyFromPrivateKey,
   sealRequest,
@@ -41,10 +37,12 @@ import {
   serializeRouterKeyFile,
   serializeSession,
   toBase64Url,
-  tryFromBase64Url,
   type RequestPayload,
   type Session,
 } from '../../src/hpke/index.js';
+import { tryFromBase64Url } from '../../src/hpke/base64url.js';
+import { encodeKeyConfig } from '../../src/hpke/key-config.js';
+import { chunkNonce, newResponseNonce, ResponseSealer } from '../../src/hpke/response.js';
 import { hex, repoRoot, utf8, vector } from './vectors-data.js';
 
 const SEED = Number(process.env.FC_SEED ?? 20260101);

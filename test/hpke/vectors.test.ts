@@ -4,28 +4,27 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   AEAD_AES_128_GCM,
-  createCipherSuite,
   deriveResponseKeys,
   encodeChunkPlaintext,
   encodeKeyConfigList,
   encodeRequestPlaintext,
-  ephemeralKeyPairFromPrivateKey,
-  hkdfExpand,
   keyConfigOf,
   openChunk,
   openRequest,
   parseChunkPlaintext,
   parseKeyConfigList,
   parseRequestPlaintext,
-  requestInfo,
-  responsePrk,
   routerKeyFromPrivateKey,
   sealChunk,
   sealRequest,
   selectKeyConfig,
-  x25519PublicKey,
   type RouterKey,
 } from '../../src/hpke/index.js';
+import { sealRequestWithEphemeralKey } from '../../src/sse/testing.js';
+import { x25519PublicKey } from '../../src/hpke/keys.js';
+import { requestInfo } from '../../src/hpke/request.js';
+import { hkdfExpand, responsePrk } from '../../src/hpke/response.js';
+import { createCipherSuite } from '../../src/hpke/suite.js';
 import { KeyError } from '../../src/core/errors.js';
 import { fixturesDir, hex, sharedDir, toHex, utf8, vectors } from './vectors-data.js';
 
@@ -82,9 +81,7 @@ describe.each(vectors.vectors)('vector $name', (v) => {
     expect(selected.aeadId).toBe(v.aead_id);
     const plaintext = utf8(v.request_plaintext);
     expect(plaintext.byteLength % 1024).toBe(0);
-    const sealed = await sealRequest(selected.config, selected, plaintext, {
-      ekm: await ephemeralKeyPairFromPrivateKey(hex(v.skE)),
-    });
+    const sealed = await sealRequestWithEphemeralKey(selected.config, selected, plaintext, hex(v.skE));
     expect(toHex(sealed.enc)).toBe(v.enc);
     expect(toHex(sealed.body)).toBe(v.enc_request);
     expect(toHex(sealed.secret)).toBe(v.secret);

@@ -6,14 +6,9 @@
 import { toArrayBuffer } from '../../src/core/bytes.js';
 import type { webcrypto } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  createCipherSuite,
-  requestInfo,
-  RESPONSE_EXPORT_LABEL,
-  x25519Implementation,
-  x25519PublicKey,
-  type X25519Implementation,
-} from '../../src/hpke/index.js';
+import { x25519PublicKey } from '../../src/hpke/keys.js';
+import { requestInfo, RESPONSE_EXPORT_LABEL } from '../../src/hpke/request.js';
+import { createCipherSuite, x25519Implementation, type X25519Implementation } from '../../src/hpke/suite.js';
 import { hex, toHex, utf8, vectors } from './vectors-data.js';
 
 const implementations: X25519Implementation[] = ['native', 'portable'];

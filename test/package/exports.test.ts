@@ -46,8 +46,7 @@ describe('package exports', () => {
       const sealed = await hpke.sealRequest(config, { kdfId: 1, aeadId: 1 }, hpke.encodeRequestPlaintext(payload));
       // Router side.
       const opened = await hpke.openRequest(sealed.body, (kid) => (kid === routerKey.keyId ? routerKey : undefined));
-      const writer = sse.createEncryptedEventStream({ secret: opened.secret, enc: opened.enc, kid: opened.header.keyId,
-        kem: opened.header.kemId, kdf: opened.header.kdfId, aead: opened.header.aeadId });
+      const writer = sse.createEncryptedEventStream(opened);
       const text = writer.hpkeEvent() + writer.chunk({ t: 'start', rid: payload.rid, model: 'm', created: payload.iat })
         + writer.chunk({ t: 'tokens', ids: [19], text: '4' })
         + writer.final({ t: 'end', finish: 'stop', usage: { prompt_tokens: 1, completion_tokens: 1 } });
@@ -68,10 +67,50 @@ describe('package exports', () => {
       import * as root from 'harmony-hpke';
       console.log(JSON.stringify({
         namespaces: ['harmony', 'hpke', 'sse'].filter((name) => typeof root[name] === 'object'),
-        errors: typeof root.HarmonyHpkeError === 'function' && new root.IntegrityError('X', 'm').family,
+        errors: typeof root.HarmonyHpkeError === 'function' && new root.IntegrityError('CHUNK_AUTH_FAILED', 'm').family,
         decrypt: typeof root.sse.decryptStream,
       }));
     `);
     expect(result).toEqual({ namespaces: ['harmony', 'hpke', 'sse'], errors: 'integrity', decrypt: 'function' });
   });
+
+  it('the public API is the listed names only; test hooks are in harmony-hpke/testing; Node entries equal the neutral ones', () => {
+    const result = runModule(`
+      import * as root from 'harmony-hpke';
+      import * as hpke from 'harmony-hpke/hpke';
+      import * as sse from 'harmony-hpke/sse';
+      import * as testing from 'harmony-hpke/testing';
+      const neutral = await import('./dist/src/index.js');
+      const neutralHpke = await import('./dist/src/hpke/index.js');
+      const neutralSse = await import('./dist/src/sse/index.js');
+      const names = (m) => Object.keys(m).sort();
+      const key = await hpke.generateRouterKey();
+      const config = hpke.keyConfigOf(key);
+      const skE = new Uint8Array(32).fill(9);
+      const plaintext = hpke.encodeRequestPlaintext({ v: 1, rid: hpke.newRequestId(), iat: 1, model: 'm', conversation: { messages: [] }, params: {} });
+      const a = await testing.sealRequestWithEphemeralKey(config, { kdfId: 1, aeadId: 1 }, plaintext, skE);
+      const b = await testing.sealRequestWithEphemeralKey(config, { kdfId: 1, aeadId: 1 }, plaintext, skE);
+      const c = await hpke.sealRequest(config, { kdfId: 1, aeadId: 1 }, plaintext);
+      console.log(JSON.stringify({
+        sameRoot: JSON.stringify(names(root)) === JSON.stringify(names(neutral)),
+        sameHpke: JSON.stringify(names(hpke)) === JSON.stringify(names(neutralHpke)),
+        sameSse: JSON.stringify(names(sse)) === JSON.stringify(names(neutralSse)),
+        hpkeCount: names(hpke).length,
+        leaked: ['hkdfExpand', 'padToMultiple', 'ephemeralKeyPairFromPrivateKey', 'createCipherSuite', 'ChunkCipher', 'copyBuffer']
+          .filter((name) => name in hpke || name in sse),
+        testing: names(testing),
+        deterministic: hpke.toBase64Url(a.enc) === hpke.toBase64Url(b.enc) && hpke.toBase64Url(a.enc) !== hpke.toBase64Url(c.enc),
+      }));
+    `) as Record<string, unknown>;
+    expect(result).toMatchObject({ sameRoot: true, sameHpke: true, sameSse: true, leaked: [], deterministic: true });
+    expect(result.hpkeCount).toBeLessThan(70);
+    expect(result.testing).toEqual([
+      'createCipherSuite',
+      'encryptedEventStreamWithNonce',
+      'ephemeralKeyPairFromPrivateKey',
+      'sealRequestWithEphemeralKey',
+      'x25519Implementation',
+    ]);
+  });
 });
+

@@ -10,13 +10,12 @@ import { chooseKey, fetchKeyConfigs, type SelectedKey } from '../../src/client/k
 import { buildConversation, buildPayload, sealForRouter, type SealedForRouter } from '../../src/client/request.js';
 import {
   keyConfigSha256,
-  padToMultiple,
-  REQUEST_PADDING_BLOCK,
   sealRequest,
   type ChunkMessage,
   type RequestPayload,
   type Session,
 } from '../../src/hpke/index.js';
+import { padToMultiple, REQUEST_PADDING_BLOCK } from '../../src/hpke/request.js';
 import { decryptStream, type ResponseHeader } from '../../src/sse/index.js';
 import { loadHarmonyEncoding, Role } from '../../src/harmony/index.js';
 

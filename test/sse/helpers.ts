@@ -3,16 +3,16 @@ import {
   keyConfigSha256,
   parseKeyConfigList,
   parseRequestPlaintext,
-  responseSecretLength,
   type ChunkMessage,
   type Session,
 } from '../../src/hpke/index.js';
+import { responseSecretLength } from '../../src/hpke/suite.js';
 import {
-  createEncryptedEventStream,
   StreamDecoder,
   type DecodedEvent,
   type StreamDecoderOptions,
 } from '../../src/sse/index.js';
+import { encryptedEventStreamWithNonce } from '../../src/sse/testing.js';
 import { HarmonyHpkeError } from '../../src/core/errors.js';
 import { hex, utf8, vector, type ProtocolVector } from '../hpke/vectors-data.js';
 
@@ -72,15 +72,10 @@ export function buildEvents(
   session: Session,
   options: { nonce?: Uint8Array; tokens?: string[]; rid?: string; final?: ChunkMessage } = {},
 ): string[] {
-  const stream = createEncryptedEventStream({
-    secret: session.secret,
-    enc: session.enc,
-    kid: session.kid,
-    kem: session.kem,
-    kdf: session.kdf,
-    aead: session.aead,
-    responseNonce: options.nonce ?? new Uint8Array(responseSecretLength(session.aead)).fill(7),
-  });
+  const stream = encryptedEventStreamWithNonce(
+    { secret: session.secret, enc: session.enc, header: { keyId: session.kid, kemId: session.kem, kdfId: session.kdf, aeadId: session.aead } },
+    options.nonce ?? new Uint8Array(responseSecretLength(session.aead)).fill(7),
+  );
   const events = [stream.hpkeEvent(), stream.chunk({ t: 'start', rid: options.rid ?? session.rid, model: 'gpt-oss-20b', created: 1767225600 })];
   for (const [i, text] of (options.tokens ?? ['Hello', ',', ' world']).entries()) {
     events.push(stream.chunk({ t: 'tokens', ids: [1000 + i], text }));

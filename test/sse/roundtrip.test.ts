@@ -116,14 +116,7 @@ describe('round trip over random inputs', () => {
           const opened = await openRequest(sealed.body, (id) => (id === key.keyId ? key : undefined));
           const received = parseRequestPlaintext(opened.plaintext);
           expect(received).toEqual(payload);
-          const stream = createEncryptedEventStream({
-            secret: opened.secret,
-            enc: opened.enc,
-            kid: opened.header.keyId,
-            kem: opened.header.kemId,
-            kdf: opened.header.kdfId,
-            aead: opened.header.aeadId,
-          });
+          const stream = createEncryptedEventStream(opened);
           const messages: ChunkMessage[] = [
             { t: 'start', rid: received.rid, model: received.model, created: received.iat },
             ...tokens.map((t) => ({ t: 'tokens' as const, ids: t.ids, text: t.text })),

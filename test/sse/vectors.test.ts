@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deriveResponseKeys, parseChunkPlaintext, type ChunkMessage } from '../../src/hpke/index.js';
-import { EncryptedEventStream, StreamDecoder, createEncryptedEventStream, formatComment } from '../../src/sse/index.js';
+import { EncryptedEventStream, StreamDecoder, formatComment } from '../../src/sse/index.js';
+import { encryptedEventStreamWithNonce } from '../../src/sse/testing.js';
 import { hex, utf8, vectors } from '../hpke/vectors-data.js';
 import { aes128, decodeAll, sessionFor, splitEvents } from './helpers.js';
 
@@ -48,15 +49,10 @@ describe.each(vectors.vectors)('SSE of vector $name', (v) => {
     expect(stream.chunksWritten).toBe(all.length);
     expect(stream.done).toBe(true);
 
-    const again = createEncryptedEventStream({
-      secret: hex(v.secret),
-      enc: hex(v.enc),
-      kid: v.key_id,
-      kem: v.kem_id,
-      kdf: v.kdf_id,
-      aead: v.aead_id,
-      responseNonce: hex(v.response_nonce),
-    });
+    const again = encryptedEventStreamWithNonce(
+      { secret: hex(v.secret), enc: hex(v.enc), header: { keyId: v.key_id, kemId: v.kem_id, kdfId: v.kdf_id, aeadId: v.aead_id } },
+      hex(v.response_nonce),
+    );
     const [hpkeEvent, firstChunk] = splitEvents(v.sse);
     expect(again.hpkeEvent()).toBe(hpkeEvent);
     expect(again.chunk(all[0]!)).toBe(firstChunk);
