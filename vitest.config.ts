@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/helpers/node-crypto.ts'],
     pool: 'forks',
     // Three files at a time, on 2 cores too: most tests wait on child processes and sockets, not
     // the CPU (test/cli under a load average of ~15: 377 s with one fork, 152 s with three). Every

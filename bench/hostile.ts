@@ -20,6 +20,10 @@ import { generateRouterKey, keyConfigOf, padToMultiple, REQUEST_PADDING_BLOCK, s
 import { ROOT } from './lib.js';
 
 const LEGIT_ROUNDS = Number(process.env['HOSTILE_ROUNDS'] ?? 200);
+/** Another build's launcher (a baseline checkout's bin/harmony-hpke.js), to run the same attacks against it side by side. */
+const ROUTER_CLI = process.env['HOSTILE_ROUTER_CLI'] ?? join(ROOT, 'bin', 'harmony-hpke.js');
+/** Node flags for the router children, e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile them under attack. */
+const ROUTER_NODE_ARGS = (process.env['HOSTILE_ROUTER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
 
 interface Router {
   readonly url: string;
@@ -30,7 +34,7 @@ interface Router {
 async function startRouter(args: readonly string[] = []): Promise<Router> {
   const dir = mkdtempSync(join(tmpdir(), 'hostile-bench-'));
   const ready = join(dir, 'ready.json');
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'harmony-hpke.js'), 'serve', '--port', '0', '--ready-file', ready, '--quiet', ...args], {
+  const child = spawn(process.execPath, [...ROUTER_NODE_ARGS, ROUTER_CLI, 'serve', '--port', '0', '--ready-file', ready, '--quiet', ...args], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const deadline = Date.now() + 30_000;
@@ -135,25 +139,55 @@ async function underAttack(name: string, router: Router, attack: () => Promise<{
   return row;
 }
 
-/** 256 connections that each send one byte every 5 s of a 4 KiB body (the red team's attack). */
-async function slowUploads(url: string): Promise<{ stop(): Promise<string> }> {
-  const sockets: Socket[] = [];
-  let closed = 0;
-  for (let index = 0; index < 256; index += 1) {
-    const socket = await openSocket(url);
-    socket.on('error', () => {});
-    socket.on('close', () => (closed += 1));
-    socket.resume();
-    socket.write(head(4096));
-    sockets.push(socket);
+/**
+ * 256 connections that each send one byte every 5 s of a 4 KiB body (the red team's attack);
+ * with `reconnect`, each opens a new one as soon as the router cuts it (the hardening test's
+ * attack). Run in its own process (`hostile.js --slow-attacker URL [reconnect]`), so that its
+ * sockets do not compete with the measured requests for this process's event loop. Prints
+ * `cut N` lines.
+ */
+async function slowAttacker(url: string, reconnect: boolean): Promise<void> {
+  let cut = 0;
+  const uploader = async (): Promise<void> => {
+    do {
+      const socket = await openSocket(url).catch(() => undefined);
+      if (socket === undefined) continue;
+      socket.on('error', () => {});
+      socket.resume();
+      socket.write(head(4096));
+      const ticker = setInterval(() => socket.writable && socket.write(Buffer.alloc(1)), 5_000);
+      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      clearInterval(ticker);
+      cut += 1;
+    } while (reconnect);
+  };
+  const report = setInterval(() => process.stdout.write(`cut ${cut}\n`), 200);
+  report.unref();
+  await Promise.all(Array.from({ length: 256 }, () => uploader()));
+  process.stdout.write(`cut ${cut}\n`);
+  await new Promise(() => {});
+}
+
+async function slowUploads(url: string, reconnect: boolean): Promise<{ stop(): Promise<string> }> {
+  const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--slow-attacker', url, reconnect ? 'reconnect' : 'once'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let cut = 0;
+  child.stdout?.on('data', (part: Buffer) => {
+    const last = part.toString().trim().split('\n').at(-1)?.match(/^cut (\d+)$/);
+    if (last) cut = Number(last[1]);
+  });
+  for (let waited = 0; waited < 30_000; waited += 50) {
+    if (((await health(url))['uploads'] ?? 0) >= 64) break;
+    await sleep(50);
   }
-  const ticker = setInterval(() => sockets.forEach((socket) => socket.writable && socket.write(Buffer.alloc(1))), 5_000);
   return {
     stop: async () => {
-      clearInterval(ticker);
-      const cut = closed;
-      sockets.forEach((socket) => socket.destroy());
-      return `${cut} of 256 slow uploads cut by the router`;
+      const seen = cut;
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      return reconnect ? `${seen} slow uploads cut by the router (each reconnected at once)` : `${seen} of 256 slow uploads cut by the router`;
     },
   };
 }
@@ -163,6 +197,46 @@ async function slowUploads(url: string): Promise<{ stop(): Promise<string> }> {
  * in the measuring process would block its own event loop and be counted against the router.
  * Prints one line per answer: the HTTP status.
  */
+/**
+ * The heavy request loop, run in its own process (`hostile.js --heavy-attacker URL`): sealing 900 KB
+ * in the measuring process would block its own event loop and be counted against the router.
+ * Prints one line per answer: the HTTP status.
+ */
+/** The same 256 slow uploaders, each reconnecting as soon as the router cuts it (the hardening test's attack). */
+async function reconnectingSlowUploads(url: string): Promise<{ stop(): Promise<string> }> {
+  let stop = false;
+  let cut = 0;
+  const sockets = new Set<Socket>();
+  const uploader = async (): Promise<void> => {
+    while (!stop) {
+      const socket = await openSocket(url).catch(() => undefined);
+      if (socket === undefined) continue;
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.resume();
+      socket.write(head(4096));
+      const ticker = setInterval(() => socket.writable && socket.write(Buffer.alloc(1)), 5_000);
+      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      clearInterval(ticker);
+      sockets.delete(socket);
+      if (!stop) cut += 1;
+    }
+  };
+  const uploaders = Array.from({ length: 256 }, () => uploader());
+  for (let waited = 0; waited < 30_000; waited += 50) {
+    if (((await health(url))['uploads'] ?? 0) >= 64) break;
+    await sleep(50);
+  }
+  return {
+    stop: async () => {
+      stop = true;
+      for (const socket of sockets) socket.destroy();
+      await Promise.all(uploaders);
+      return `${cut} slow uploads cut by the router (each reconnected at once)`;
+    },
+  };
+}
+
 async function heavyAttacker(url: string): Promise<void> {
   const key = await keyOf(url);
   for (;;) {
@@ -270,6 +344,7 @@ async function timing422(url: string): Promise<string> {
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--heavy-attacker') return heavyAttacker(process.argv[3]!);
+  if (process.argv[2] === '--slow-attacker') return slowAttacker(process.argv[3]!, process.argv[4] === 'reconnect');
   const rows: Row[] = [];
   const notes: string[] = [];
   const only = process.argv[2];
@@ -281,7 +356,12 @@ async function main(): Promise<void> {
     }],
     ['slow-uploads', async () => {
       const router = await startRouter();
-      rows.push(await underAttack('256 slow uploads (1 byte / 5 s)', router, () => slowUploads(router.url)));
+      rows.push(await underAttack('256 slow uploads (1 byte / 5 s)', router, () => slowUploads(router.url, false)));
+      await router.stop();
+    }],
+    ['slow-uploads-reconnect', async () => {
+      const router = await startRouter();
+      rows.push(await underAttack('256 slow uploads, reconnecting when cut', router, () => slowUploads(router.url, true)));
       await router.stop();
     }],
     ['adversarial-prompt', async () => {

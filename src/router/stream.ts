@@ -23,6 +23,14 @@ import type { RouterHarmonyOptions } from './options.js';
 
 /** Tokens per chunk at most: keeps every chunk plaintext far below the 16 KiB limit. */
 const MAX_TOKENS_PER_CHUNK = 256;
+/**
+ * Longest run of one stream's work without letting the event loop turn. An engine whose events
+ * are already buffered (an upstream that sent a large body at once) and a client that takes every
+ * write resolve each step in a microtask: without a yield one stream ran for seconds with nothing
+ * else served, not /healthz, not the SIGTERM handler or close()'s deadline (measured: 5 such
+ * streams of 32,000 tokens kept /healthz from answering within 10 s on a loaded machine).
+ */
+const YIELD_AFTER_MS = 10;
 
 export class AbortReason extends Error {
   constructor(readonly why: 'client-gone' | 'shutdown' | 'upstream-timeout' | 'write-timeout') {
@@ -143,8 +151,13 @@ export async function serveStream(
       })
       [Symbol.asyncIterator]();
 
+    let lastYield = performance.now();
     try {
       for (;;) {
+        if (performance.now() - lastYield >= YIELD_AFTER_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
         const next = await withTimeout(iterator.next(), settings.upstreamTimeoutMs, () =>
           controller.abort(new AbortReason('upstream-timeout')),
         );
