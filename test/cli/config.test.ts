@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, runCliInProcess } from '../helpers/cli.js';
+import { makeSandbox, runCliInProcess, warmRouter } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 import { expectOneErrorLine } from './support.js';
 
@@ -34,11 +34,12 @@ async function envelopeUrl(args: string[], env: Record<string, string>): Promise
 }
 
 beforeAll(async () => {
-  router = await startRouterProcess(sandbox.dir, ['--render-workers', '0', ], sandbox.env);
+  router = await startRouterProcess(sandbox.dir, ['--render-workers', '0'], sandbox.env);
+  await warmRouter(router.url, sandbox.env);
   keysFile = file('router.keys');
   const fetched = await runCliInProcess(['keys', 'fetch', '--router', router.url, '--out', keysFile], { env: sandbox.env });
   expect(fetched.code, fetched.stderr).toBe(0);
-});
+}, 120_000);
 
 afterAll(async () => {
   await router?.stop();

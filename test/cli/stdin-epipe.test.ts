@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, makeSandbox, runCli, spawnCli } from '../helpers/cli.js';
+import { collect, makeSandbox, runCli, spawnCli, warmRouter } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 import { cliLine, expectOneErrorLine, readIfExists, runShell, sh, waitFor } from './support.js';
 
@@ -16,11 +16,12 @@ let slow: RouterProcess;
 
 beforeAll(async () => {
   [router, slow] = await Promise.all([
-    startRouterProcess(sandbox.dir, [], sandbox.env),
+    startRouterProcess(sandbox.dir, ['--render-workers', '0'], sandbox.env),
     // Slow enough that the client is still writing when `head` has gone.
-    startRouterProcess(sandbox.dir, ['--engine-delay-ms', '25'], sandbox.env),
+    startRouterProcess(sandbox.dir, ['--render-workers', '0', '--engine-delay-ms', '25'], sandbox.env),
   ]);
-});
+  await Promise.all([warmRouter(router.url, sandbox.env), warmRouter(slow.url, sandbox.env)]);
+}, 120_000);
 
 afterAll(async () => {
   await Promise.all([router?.stop(), slow?.stop()]);

@@ -42,7 +42,7 @@ beforeAll(async () => {
   sessionText = `${serializeSession(exchange.session)}\n`;
   stream = exchange.sse;
   writeFileSync(join(work, 'answer.sse'), stream);
-}, 30_000);
+}, 90_000);
 
 afterAll(async () => {
   console.log(`[hardening] atomic writes under kill: ${JSON.stringify(kills)}`);

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHarmonyEncoding } from '../../src/harmony/index.js';
-import { makeSandbox, type CliResult, runCliInProcess } from '../helpers/cli.js';
+import { makeSandbox, type CliResult, runCliInProcess, warmRouter } from '../helpers/cli.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 import { errorCode, useSeed, vllmBody } from './helpers.js';
@@ -62,6 +62,7 @@ beforeAll(async () => {
     startRouterProcess(sandbox.dir, ['--render-workers', '0', ], sandbox.env),
     startRouterProcess(sandbox.dir, ['--render-workers', '0', '--upstream', upstream.url, '--upstream-kind', 'vllm'], sandbox.env),
   ]);
+  await Promise.all([warmRouter(echoFaulty.url, sandbox.env), warmRouter(echo.url, sandbox.env)]);
 }, 60_000);
 
 afterAll(async () => {

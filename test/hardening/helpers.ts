@@ -107,7 +107,7 @@ export async function exchangeWith(router: RunningRouter, key: RouterKey, prompt
   const payload = buildPayload(conversation, { model: 'gpt-oss-20b', maxTokens, reasoningEffort: 'low' });
   const selected = chooseKey([keyConfigOf(key)], undefined);
   const sealed = await sealForRouter(router.url, selected, payload);
-  const response = await send({ method: 'POST', url: sealed.url, headers: sealed.headers, body: sealed.body, timeouts: { connectMs: 10_000, totalMs: 20_000 } });
+  const response = await send({ method: 'POST', url: sealed.url, headers: sealed.headers, body: sealed.body, timeouts: { connectMs: 60_000, totalMs: 90_000 } });
   if (response.status !== 200) throw new Error(`router answered ${response.status}`);
   const parts: Buffer[] = [];
   for await (const part of response.body) parts.push(Buffer.from(part));

@@ -11,7 +11,7 @@ import { chmodSync, copyFileSync, readdirSync, readFileSync, statSync, writeFile
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRouterKeyFile, parseSession, sessionResponseKeys, serializeRouterKeyFile, type Session } from '../../src/hpke/index.js';
-import { makeSandbox, type CliResult, runCliInProcess } from '../helpers/cli.js';
+import { makeSandbox, type CliResult, runCliInProcess, warmRouter } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
 import { secretSpellings } from './helpers.js';
 
@@ -40,6 +40,7 @@ beforeAll(async () => {
   router = await startRouterProcess(dir, ['--render-workers', '0', '--key', path('router.key'), '--key', path('retired.key'), '--test-faults', '--debug'], sandbox.env);
   faulty = await startRouterProcess(dir, ['--render-workers', '0', '--key', path('router.key'), '--fault', 'error:3', '--log-format', 'json', '--debug'], sandbox.env);
   routers.push(router, faulty);
+  await Promise.all([warmRouter(router.url, sandbox.env), warmRouter(faulty.url, sandbox.env)]);
 }, 60_000);
 
 afterAll(async () => {

@@ -164,3 +164,15 @@ export function collect(child: ChildProcess, options: { input?: string | Uint8Ar
     });
   });
 }
+
+/**
+ * One request to a router just started, so that its first test does not pay the cold start (the
+ * tokenizer loads on the first render) inside the client's 10 s connect timeout on a loaded
+ * machine. Generous bounds; the answer is not checked (fault routers give errors, which is fine).
+ */
+export async function warmRouter(url: string, env: Record<string, string | undefined>): Promise<void> {
+  await runCliInProcess(['ask', 'warm-up', '--router', url, '--max-tokens', '1', '--connect-timeout', '60s', '--timeout', '60s', '--json'], {
+    env,
+    timeoutMs: 90_000,
+  });
+}
