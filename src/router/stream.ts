@@ -8,8 +8,8 @@
  * is cut; the engine is cut at max_tokens (finish `length`) however much more it would send.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { deriveResponseKeys, EVENT_STREAM_MEDIA_TYPE, isRequestId, newResponseNonce, REQUEST_PADDING_BLOCK, STREAM_PATH, unpadJson } from '../hpke/index.js';
-import { EncryptedEventStream } from '../sse/index.js';
+import { EVENT_STREAM_MEDIA_TYPE, isRequestId, REQUEST_PADDING_BLOCK, STREAM_PATH, unpadJson } from '../hpke/index.js';
+import { createEncryptedEventStream, type EncryptedEventStream } from '../sse/index.js';
 import { EngineError, type Engine, type EngineFault, type FinishReason } from './engine.js';
 import { DisconnectFault } from './engines/echo.js';
 import type { Admitted, OpenedRequest } from './admission.js';
@@ -296,21 +296,10 @@ function drained(res: ServerResponse, timeoutMs: number, onTimeout: () => void):
   });
 }
 
+/** The response's event writer: sse/encode's, keyed from the opened request. */
 function encryptedEvents(opened: OpenedRequest): EncryptedEventStream {
-  const responseNonce = newResponseNonce(opened.header.aeadId);
-  const keys = deriveResponseKeys({
-    secret: opened.secret,
-    enc: opened.enc,
-    responseNonce,
-    aeadId: opened.header.aeadId,
-  });
-  return new EncryptedEventStream(keys, {
-    kid: opened.header.keyId,
-    kem: opened.header.kemId,
-    kdf: opened.header.kdfId,
-    aead: opened.header.aeadId,
-    nonce: responseNonce,
-  });
+  const { header } = opened;
+  return createEncryptedEventStream({ secret: opened.secret, enc: opened.enc, kid: header.keyId, kem: header.kemId, kdf: header.kdfId, aead: header.aeadId });
 }
 
 function ridOfInvalidPayload(plaintext: Uint8Array): string | undefined {
