@@ -12,8 +12,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installNodeCryptoBackend } from '../src/node/crypto-backend.js';
 
 /** The repository root (dist/bench/lib.js is two levels below it). */
+installNodeCryptoBackend();
+
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The CLI under test; HARMONY_HPKE_BENCH_CLI points the start-up and decode figures at another build. */
 export const CLI = process.env['HARMONY_HPKE_BENCH_CLI'] ?? join(ROOT, 'bin', 'harmony-hpke.js');

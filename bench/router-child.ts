@@ -4,10 +4,13 @@
  * unencrypted baseline path. Prints one JSON line {"url","keyConfig","baselinePath"} when ready;
  * exits when stdin closes or on SIGTERM.
  */
+import { installNodeCryptoBackend } from '../src/node/crypto-backend.js';
 import { encodeKeyConfigList, generateRouterKey, keyConfigOf, toBase64Url } from '../src/hpke/index.js';
 import { nodeHarmonyEncoding } from '../src/node/harmony.js';
 import { createEchoEngine } from '../src/router/engines/echo.js';
 import { startRouter } from '../src/router/server.js';
+
+installNodeCryptoBackend();
 
 const BASELINE_PATH = '/bench/plaintext-baseline';
 

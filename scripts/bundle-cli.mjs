@@ -4,7 +4,8 @@
  * per lazily loaded part instead of a hundred modules, so start-up pays for few module
  * resolutions (docs/performance.md), plus dist/cli/render-worker.js (the router's render worker). The library (dist/src) is not bundled; gpt-tokenizer stays
  * external (its ranks are required at run time, on first use). Also writes dist/ranks/, the rank
- * table in V8's serialization format that the CLI reads instead (src/node/ranks.ts).
+ * table in V8's serialization format that the CLI reads instead (src/node/ranks.ts), and the
+ * pre-tokenizer's Unicode classes as this Node finds them (src/node/unicode-cache.ts).
  *
  * Rebuilding while CLI processes run (tests, a router) must not pull files from under them: chunk
  * names carry a content hash, so new chunks are written beside the old ones, main.js is replaced
@@ -15,6 +16,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { writeRanksCache } from '../dist/src/node/ranks.js';
+import { writeClassesCache } from '../dist/src/node/unicode-cache.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = join(root, 'dist', 'cli');
@@ -61,3 +63,4 @@ for (const name of readdirSync(outdir)) {
 }
 
 writeRanksCache(join(root, 'dist', 'ranks', 'o200k_base.v8'));
+writeClassesCache(join(root, 'dist', 'ranks', 'unicode-classes.json'));

@@ -11,6 +11,7 @@ import { packageVersion } from '../version.js';
 import type { CliContext } from '../cli/context.js';
 import { ExitCode, exitCodeForFamily } from '../cli/exit-codes.js';
 import type { Env, OutputStream, Terminal } from '../cli/output.js';
+import { installNodeCryptoBackend } from '../node/crypto-backend.js';
 import { buildProgram } from './program.js';
 
 /** The reason the context's signal carries on Ctrl-C (SIGINT) or SIGTERM. */
@@ -99,6 +100,8 @@ function helpFollowsContext(command: Command, ctx: CliContext): void {
  * e.g. when stdout closes under it).
  */
 export async function run(args: readonly string[], ctx: CliContext): Promise<number> {
+  // The pure libraries' crypto seam, bound to node:crypto for this process (idempotent).
+  installNodeCryptoBackend();
   const debug = args.includes('--debug');
   try {
     const program = buildProgram(ctx, packageVersion());

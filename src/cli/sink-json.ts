@@ -1,5 +1,5 @@
 /** `--json`: NDJSON events on stdout (chunk, message, tool_call; the caller adds done or error). */
-import type { Message } from '../harmony/index.js';
+import type { Message } from '../harmony/model.js';
 import { safeJson } from './safe-text.js';
 import type { StreamOutput } from './stream-output.js';
 import type { StreamSink } from './stream-sink.js';

@@ -1,5 +1,5 @@
 /** `--raw`: each decrypted chunk as the old script printed it, `Chunk 1: '<|channel|>'`. */
-import type { StreamableParser } from '../harmony/index.js';
+import type { StreamableParser } from '../harmony/streamable-parser.js';
 import { pythonRepr } from './safe-text.js';
 import type { StreamOutput } from './stream-output.js';
 import type { StreamSink } from './stream-sink.js';

@@ -3,7 +3,7 @@
  * (dimmed), a `thinking…` spinner while hidden analysis streams on an interactive stderr, and the
  * `tool call:` line an answer ends with.
  */
-import type { Message } from '../harmony/index.js';
+import type { Message } from '../harmony/model.js';
 import type { Spinner, Terminal } from './output.js';
 import type { StreamOutput } from './stream-output.js';
 import type { StreamSink } from './stream-sink.js';

@@ -1,6 +1,6 @@
 /** What a viewed stream came to, and what that means for the exit code and the closing records. */
 import { CheckFailedError, IncompleteAnswerError } from '../core/errors.js';
-import type { Message } from '../harmony/index.js';
+import type { Message } from '../harmony/model.js';
 import type { Terminal } from './output.js';
 import type { ToolCall } from './tool-call.js';
 

@@ -6,7 +6,7 @@
  * the stream completed; `failing` before an authenticated error chunk is thrown; `close` always,
  * last.
  */
-import type { Message } from '../harmony/index.js';
+import type { Message } from '../harmony/model.js';
 import type { ToolCall } from './tool-call.js';
 
 export interface StreamSink {

@@ -46,7 +46,7 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
       `--save ${options.save} exists and is not the conversation being continued; add --conversation ${options.save} to continue it, or save elsewhere`,
     );
   }
-  const conversationFile = continuing && !existsSync(options.conversation as string) ? undefined : options.conversation;
+  const conversationFile = continuing && options.conversation !== undefined && !existsSync(options.conversation) ? undefined : options.conversation;
   if (continuing && conversationFile === undefined) terminal.info(`starting a new conversation in ${options.save}`);
   const prompt = await readPrompt(ctx, promptArg);
   const conversation = await conversationWithTools(await buildConversation({
@@ -123,7 +123,7 @@ export async function run(ctx: CliContext, promptArg: string | undefined, option
         return call ? answerExitCode(call) : ExitCode.Ok;
       }
       toolCalls += 1;
-      const { output } = await runToolCommand(call, { command: options.toolExec as string, timeoutMs: options.toolTimeout, signal: ctx.signal, env: ctx.env });
+      const { output } = await runToolCommand(call, { command: options.toolExec, timeoutMs: options.toolTimeout, signal: ctx.signal, env: ctx.env });
       // The tool's answer, as openai-harmony writes it: author functions.NAME, to the assistant, on commentary.
       messages.push(
         Message.fromAuthorAndContent(new Author(Role.Tool, call.recipient), output).withRecipient('assistant').withChannel('commentary'),

@@ -24,7 +24,8 @@ interface Spec {
 const SHELLS = ['bash', 'zsh', 'fish'];
 
 function collect(command: Command, path: string[] = [], root: Command = command): Spec[] {
-  const options: OptionSpec[] = command.options.map((option) => ({
+  // A hidden option (a test-only flag) is not offered either.
+  const options: OptionSpec[] = command.options.filter((option) => !option.hidden).map((option) => ({
     flags: [option.long, option.short].filter((flag): flag is string => !!flag),
     takesValue: option.required || option.optional,
     // --show parses a comma list itself; its words are still worth offering.

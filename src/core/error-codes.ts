@@ -99,6 +99,7 @@ export const ERROR_CODES = {
   DECODER_OPTIONS_INVALID: { family: 'usage', scope: 'protocol', meaning: 'a decoder option is out of range' },
   DECODER_CLOSED: { family: 'usage', scope: 'protocol', meaning: 'input was pushed into a decoder after end() or after it failed' },
   BUFFER_LIMIT: { family: 'usage', scope: 'protocol', meaning: 'with buffer, the answer held before the final chunk is larger than maxBufferedChars' },
+  CRYPTO_BACKEND_MISSING: { family: 'internal', scope: 'protocol', meaning: 'no crypto backend is installed (outside Node.js, call setCryptoBackend first)' },
   ROUTER_ERROR: { family: 'router', scope: 'protocol', meaning: "the router's authenticated error chunk (its own code is in routerCode)" },
   SESSION_CORRUPT: { family: 'usage', scope: 'protocol', meaning: 'the session file is not a JSON object' },
   SESSION_FIELD_INVALID: { family: 'usage', scope: 'protocol', meaning: 'a session file field is missing or invalid' },
@@ -281,7 +282,8 @@ export function errorCodeInfo(code: string): ErrorCodeInfo | undefined {
 
 /** The (first) family of a code. */
 export function familyOf(code: ErrorCode): ErrorFamily {
-  return REGISTRY[code]!.family;
+  // An unregistered string (possible only from untyped callers) is a bug of theirs: internal.
+  return REGISTRY[code]?.family ?? 'internal';
 }
 
 export interface ErrorCodeEntry extends ErrorCodeInfo {

@@ -13,7 +13,7 @@ import type { Message, RenderConversationConfigLike, RenderOptionsLike, Role } f
 import { STOP_TOKENS, STOP_TOKENS_FOR_ASSISTANT_ACTIONS, allSpecialTokens } from './registry.js';
 import { render, renderConversation, renderConversationForCompletion, renderConversationForTraining, type MessageList } from './render.js';
 import { StreamableParser, type EncodingLike, type ParseOptions } from './streamable-parser.js';
-import { Tokenizer, type EncodeOptions, type RanksSource } from './tokenizer.js';
+import { Tokenizer, type EncodeOptions, type RanksSource, type TokenizerOptions } from './tokenizer.js';
 
 export const HarmonyEncodingName = { HarmonyGptOss: 'HarmonyGptOss' } as const;
 export type HarmonyEncodingName = (typeof HarmonyEncodingName)[keyof typeof HarmonyEncodingName];
@@ -36,8 +36,8 @@ export class HarmonyEncoding implements EncodingLike {
   readonly #tokenizer: Tokenizer;
 
   /** An encoding over o200k_base's rank table (or a function returning it, called on first use). */
-  constructor(ranks: RanksSource) {
-    this.#tokenizer = new Tokenizer(ranks);
+  constructor(ranks: RanksSource, options?: TokenizerOptions) {
+    this.#tokenizer = new Tokenizer(ranks, options);
   }
 
   /** True once the rank table has been loaded (the first encode/decode, or preload()). */

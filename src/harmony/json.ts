@@ -78,13 +78,8 @@ export function jsonDepth(value: unknown): number {
 
 /** Parses JSON keeping number texts and member order; refuses what serde_json refuses. */
 export function parseJsonLossless(text: string): unknown {
-  let plain: unknown;
-  try {
-    plain = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(HarmonyErrorCode.InvalidJson, `invalid JSON: ${(error as Error).message}`, { cause: error });
-  }
-  if (jsonDepth(plain) > MAX_DEPTH) throw invalid('invalid JSON: recursion limit exceeded (more than 127 nested arrays/objects)');
+  // JSON.parse first: the syntax errors and the depth limit are the same as parseJsonChecked's.
+  parseJsonChecked(text);
   type Frame = { value: unknown[] | Ordered; key: string | undefined };
   const stack: Frame[] = [];
   let root: unknown;

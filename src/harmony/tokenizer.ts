@@ -23,7 +23,7 @@ import { InternalError } from '../core/errors.js';
 import { HarmonyErrorCode, HarmonyParseError, UsageError } from './errors.js';
 import { BPE_RANK_COUNT, VOCAB_SIZE, allSpecialTokens, specialTokenId, specialTokenText } from './registry.js';
 import { bytePairEncode } from './bpe.js';
-import { preTokenizerClasses } from './unicode-classes.js';
+import { preTokenizerClasses, type PreTokenizerClasses } from './unicode-classes.js';
 import { checkUtf8, toWellFormed, utf8DecodeLossy, utf8DecodeValid, utf8Encode } from './utf8.js';
 
 /** gpt-tokenizer's rank table: each rank's text, or its bytes where they are not UTF-8 on their own. */
@@ -57,8 +57,8 @@ interface Encoder {
 const WS = String.raw`\t\n\v\f\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000`;
 const CONTRACTION = String.raw`(?:'[sS\u017F]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?`;
 
-function splitPattern(): RegExp {
-  const { letter, number, upperish, lowerish } = preTokenizerClasses();
+function splitPattern(classes: PreTokenizerClasses): RegExp {
+  const { letter, number, upperish, lowerish } = classes;
   const [L, N, UP, LO] = [letter.source, number.source, upperish.source, lowerish.source];
   const pattern = [
     String.raw`[^\r\n${L}${N}]?[${UP}]*[${LO}]+${CONTRACTION}`,
@@ -139,17 +139,28 @@ function invalidToken(id: number): HarmonyParseError {
   return new HarmonyParseError(HarmonyErrorCode.InvalidToken, `Invalid token for decoding: ${id}`);
 }
 
+export interface TokenizerOptions {
+  /**
+   * The pre-tokenizer's classes as preTokenizerClasses() finds them on this JavaScript engine
+   * (its Unicode correction scan costs a few hundred ms per process), precomputed by the caller
+   * for this very engine (src/node/unicode-cache.ts keeps one from build time); undefined: scan.
+   */
+  readonly preTokenizerClasses?: (() => PreTokenizerClasses | undefined) | undefined;
+}
+
 /** The o200k_harmony tokenizer over one rank table. */
 export class Tokenizer {
   #source: RanksSource | undefined;
+  readonly #classes: (() => PreTokenizerClasses | undefined) | undefined;
   // Decoding needs only the rank table; encoding also needs the lookup tables, which take about as
   // long again to build (and as much memory). Each is built on first use.
   #loaded: Ranks | undefined;
   #encoder: Encoder | undefined;
   readonly #mergeCache = new Map<string, number[]>();
 
-  constructor(ranks: RanksSource) {
+  constructor(ranks: RanksSource, options: TokenizerOptions = {}) {
     this.#source = ranks;
+    this.#classes = options.preTokenizerClasses;
   }
 
   #load(): Ranks {
@@ -186,7 +197,7 @@ export class Tokenizer {
         byBytes.set(latin1(value), rank);
       }
     }
-    this.#encoder = { byString, byBytes, split: splitPattern(), loadMs: loadMs + (performance.now() - started) };
+    this.#encoder = { byString, byBytes, split: splitPattern(this.#classes?.() ?? preTokenizerClasses()), loadMs: loadMs + (performance.now() - started) };
     return this.#encoder;
   }
 

@@ -4,7 +4,8 @@
  *
  *   key_config = key_id(1) kem_id(2) public_key(Npk) suites_len(2) (kdf_id(2) aead_id(2))*
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual, toHex, utf8Encode } from '../core/bytes.js';
+import { cryptoBackend } from '../core/crypto.js';
 import { KeyError, UsageError } from '../core/errors.js';
 import { isSupportedSuite, KEM_X25519_HKDF_SHA256, hex16 } from './suite.js';
 
@@ -164,7 +165,7 @@ export function selectKeyConfig(list: readonly KeyConfig[]): { config: KeyConfig
 }
 
 function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return toHex(cryptoBackend().sha256(bytes));
 }
 
 /** "sha256:<hex>" of the raw public key. */
@@ -192,7 +193,5 @@ export function parseKeyPin(text: string): string {
 
 /** Whether the public key's fingerprint equals the pin (pin normalised first; constant time). */
 export function matchesPin(publicKey: Uint8Array, pin: string): boolean {
-  const expected = Buffer.from(parseKeyPin(pin));
-  const actual = Buffer.from(publicKeyFingerprint(publicKey));
-  return expected.byteLength === actual.byteLength && timingSafeEqual(expected, actual);
+  return timingSafeEqual(utf8Encode(parseKeyPin(pin)), utf8Encode(publicKeyFingerprint(publicKey)));
 }

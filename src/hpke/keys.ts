@@ -4,11 +4,9 @@
  *   {"format":"harmony-hpke-key/1","key_id":7,"kem":32,"suites":[[1,1],[1,2],[1,3]],
  *    "private_key":"<b64url>","public_key":"<b64url>","created":"2026-01-01T00:00:00.000Z"}
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type webcrypto } from 'node:crypto';
-
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
+import { bytesEqual, toArrayBuffer, toBase64Url, tryFromBase64Url } from '../core/bytes.js';
+import { cryptoBackend } from '../core/crypto.js';
 import { KeyError, UsageError } from '../core/errors.js';
-import { fromBase64Url, toBase64Url, tryFromBase64Url } from './base64url.js';
 import type { KeyConfig, SuiteId } from './key-config.js';
 import {
   AEAD_AES_128_GCM,
@@ -16,6 +14,7 @@ import {
   AEAD_CHACHA20_POLY1305,
   createCipherSuite,
   isSupportedSuite,
+  type KemKeyPair,
   KDF_HKDF_SHA256,
   KEM_X25519_HKDF_SHA256,
   X25519_KEY_LENGTH,
@@ -46,22 +45,13 @@ export const DEFAULT_SUITES: readonly SuiteId[] = Object.freeze([
   Object.freeze({ kdfId: KDF_HKDF_SHA256, aeadId: AEAD_CHACHA20_POLY1305 }),
 ]);
 
-/** PKCS#8 (RFC 8410) wrapping of a raw X25519 private key: SEQUENCE { 0, { id-X25519 }, OCTET STRING { OCTET STRING(32) } }. */
-const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-
-/** The X25519 public key of a raw 32-byte private key (RFC 7748), via node:crypto. */
+/** The X25519 public key of a raw 32-byte private key (RFC 7748), via the crypto backend. */
 export function x25519PublicKey(privateKey: Uint8Array): Uint8Array {
   if (!(privateKey instanceof Uint8Array) || privateKey.byteLength !== X25519_KEY_LENGTH) {
     throw new KeyError('PRIVATE_KEY_INVALID', `an X25519 private key is ${X25519_KEY_LENGTH} bytes`);
   }
   try {
-    const key = createPrivateKey({
-      key: Buffer.concat([X25519_PKCS8_PREFIX, privateKey]),
-      format: 'der',
-      type: 'pkcs8',
-    });
-    const jwk = createPublicKey(key).export({ format: 'jwk' });
-    return fromBase64Url(jwk.x ?? '', 'public key');
+    return cryptoBackend().x25519PublicKey(privateKey);
   } catch {
     throw new KeyError('PRIVATE_KEY_INVALID', 'the X25519 private key cannot be used');
   }
@@ -87,10 +77,8 @@ function checkOptions(opts: RouterKeyOptions): { keyId: number; suites: SuiteId[
 /** A fresh X25519 router key (default key id 0, default suites DEFAULT_SUITES). */
 export async function generateRouterKey(opts: RouterKeyOptions = {}): Promise<RouterKey> {
   const { keyId, suites } = checkOptions(opts);
-  const { privateKey } = generateKeyPairSync('x25519');
-  const jwk = privateKey.export({ format: 'jwk' });
-  const sk = fromBase64Url(jwk.d ?? '', 'private key');
-  const pk = fromBase64Url(jwk.x ?? '', 'public key');
+  const sk = cryptoBackend().x25519GenerateKey();
+  const pk = x25519PublicKey(sk);
   return {
     keyId,
     kemId: KEM_X25519_HKDF_SHA256,
@@ -130,20 +118,13 @@ export function keyConfigOf(key: RouterKey): KeyConfig {
  * An ephemeral key pair for hpke-js's test-only `ekm` option, from a raw X25519 private key
  * (the `skE` of a test vector). Never use outside tests: the ephemeral key must be fresh.
  */
-export async function ephemeralKeyPairFromPrivateKey(privateKey: Uint8Array): Promise<CryptoKeyPair> {
+export async function ephemeralKeyPairFromPrivateKey(privateKey: Uint8Array): Promise<KemKeyPair> {
   const publicKey = x25519PublicKey(privateKey);
   const suite = await createCipherSuite(AEAD_AES_128_GCM);
   return {
-    privateKey: await suite.kem.importKey('raw', copyBuffer(privateKey), false),
-    publicKey: await suite.kem.importKey('raw', copyBuffer(publicKey), true),
+    privateKey: await suite.kem.importKey('raw', toArrayBuffer(privateKey), false),
+    publicKey: await suite.kem.importKey('raw', toArrayBuffer(publicKey), true),
   };
-}
-
-/** A fresh ArrayBuffer holding exactly the bytes (hpke-js wants ArrayBuffers). */
-export function copyBuffer(bytes: Uint8Array): ArrayBuffer {
-  const out = new ArrayBuffer(bytes.byteLength);
-  new Uint8Array(out).set(bytes);
-  return out;
 }
 
 /** The key file JSON (one line, no trailing newline). */
@@ -226,7 +207,7 @@ export function parseRouterKeyFile(text: string): RouterKey {
   } catch {
     throw corrupt('the private key cannot be used');
   }
-  if (!Buffer.from(derived).equals(publicKey)) {
+  if (!bytesEqual(derived, publicKey)) {
     throw new KeyError('KEY_FILE_KEY_MISMATCH', 'router key file: the public key does not belong to the private key');
   }
   const key: RouterKey = {

@@ -9,17 +9,15 @@
  *
  * and its plaintext: UTF-8 JSON padded with ASCII spaces to a multiple of 1024 bytes.
  */
-import { isUtf8 } from 'node:buffer';
-import { randomBytes, type webcrypto } from 'node:crypto';
-
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
+import { concatBytes, toArrayBuffer, toBase64Url, tryFromBase64Url, tryUtf8Decode, utf8Encode, utf8EncodePadded } from '../core/bytes.js';
+import { cryptoBackend } from '../core/crypto.js';
 import { IntegrityError, KeyError, UsageError } from '../core/errors.js';
-import { toBase64Url, tryFromBase64Url } from './base64url.js';
 import type { KeyConfig, SuiteId } from './key-config.js';
-import { copyBuffer, type RouterKey } from './keys.js';
+import type { RouterKey } from './keys.js';
 import {
   AEAD_TAG_LENGTH,
   createCipherSuite,
+  type KemKeyPair,
   isSupportedSuite,
   responseSecretLength,
   X25519_KEY_LENGTH,
@@ -66,11 +64,9 @@ export interface SealedRequest {
   ciphertext: Uint8Array;
 }
 
-const encoder = new TextEncoder();
-
 /** base64url of 16 random bytes. */
 export function newRequestId(): string {
-  return toBase64Url(randomBytes(REQUEST_ID_BYTES));
+  return toBase64Url(cryptoBackend().randomBytes(REQUEST_ID_BYTES));
 }
 
 /** Whether `rid` is canonical base64url of exactly 16 bytes. */
@@ -80,11 +76,8 @@ export function isRequestId(rid: unknown): rid is string {
 
 /** UTF-8 `text` followed by ASCII spaces up to the next multiple of `block` (none if aligned). */
 export function padToMultiple(text: string, block: number): Uint8Array {
-  // Written straight into the space-filled result (one copy, no TextEncoder): this runs per chunk.
-  const length = Buffer.byteLength(text, 'utf8');
-  const padded = Buffer.alloc(Math.ceil(length / block) * block, 0x20);
-  padded.write(text, 0, 'utf8');
-  return new Uint8Array(padded.buffer, padded.byteOffset, padded.byteLength);
+  // Encoded straight into the space-filled result (one copy): this runs per chunk.
+  return utf8EncodePadded(text, block, 0x20);
 }
 
 /**
@@ -100,11 +93,9 @@ export function unpadJson(bytes: Uint8Array, block: number): { text: string } | 
   if (bytes[0] !== 0x7b || end === 0 || bytes[end - 1] !== 0x7d) {
     return { reason: 'not a JSON object padded with spaces' };
   }
-  // isUtf8 is the same strict check as a fatal TextDecoder (no overlongs, surrogates or
-  // truncated sequences), and much cheaper per chunk.
-  const json = Buffer.from(bytes.buffer, bytes.byteOffset, end);
-  if (!isUtf8(json)) return { reason: 'not valid UTF-8' };
-  return { text: json.toString('utf8') };
+  // Strict UTF-8 (no overlongs, surrogates or truncated sequences), ASCII without a TextDecoder.
+  const text = tryUtf8Decode(bytes.subarray(0, end));
+  return text === undefined ? { reason: 'not valid UTF-8' } : { text };
 }
 
 function payloadInvalid(message: string): UsageError {
@@ -205,7 +196,7 @@ export function encodeRequestHeader(header: RequestHeader): Uint8Array {
 
 /** info = "harmony-hpke/1 request" || 0x00 || hdr. */
 export function requestInfo(header: RequestHeader): Uint8Array {
-  const label = encoder.encode(REQUEST_INFO_LABEL);
+  const label = utf8Encode(REQUEST_INFO_LABEL);
   const out = new Uint8Array(label.byteLength + 1 + REQUEST_HEADER_LENGTH);
   out.set(label);
   out[label.byteLength] = 0;
@@ -243,16 +234,6 @@ export function parseSealedRequest(body: Uint8Array): SealedRequest {
   };
 }
 
-function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
-}
-
 /**
  * Seals `plaintext` to the key config with the chosen suite. `ekm` is hpke-js's test-only fixed
  * ephemeral key pair (see ephemeralKeyPairFromPrivateKey); never pass it outside tests.
@@ -261,7 +242,7 @@ export async function sealRequest(
   config: KeyConfig,
   suite: SuiteId,
   plaintext: Uint8Array,
-  opts: { ekm?: CryptoKeyPair } = {},
+  opts: { ekm?: KemKeyPair } = {},
 ): Promise<{ body: Uint8Array; header: RequestHeader; enc: Uint8Array; secret: Uint8Array }> {
   if (!isSupportedSuite(config.kemId, suite.kdfId, suite.aeadId)) {
     throw new KeyError('SUITE_UNSUPPORTED', 'the chosen suite is not supported by this client');
@@ -277,33 +258,34 @@ export async function sealRequest(
   const cipherSuite = await createCipherSuite(suite.aeadId);
   let sender;
   try {
-    const recipientPublicKey = await cipherSuite.kem.deserializePublicKey(copyBuffer(config.publicKey));
+    const recipientPublicKey = await cipherSuite.kem.deserializePublicKey(toArrayBuffer(config.publicKey));
     sender = await cipherSuite.createSenderContext({
       recipientPublicKey,
-      info: copyBuffer(requestInfo(header)),
+      info: toArrayBuffer(requestInfo(header)),
       ...(opts.ekm !== undefined ? { ekm: opts.ekm } : {}),
     });
   } catch (error) {
     throw new KeyError('PUBLIC_KEY_INVALID', 'the key config public key cannot be used for X25519', { cause: error });
   }
-  const ciphertext = new Uint8Array(await sender.seal(copyBuffer(plaintext)));
+  const ciphertext = new Uint8Array(await sender.seal(toArrayBuffer(plaintext)));
   const secret = new Uint8Array(
-    await sender.export(copyBuffer(encoder.encode(RESPONSE_EXPORT_LABEL)), responseSecretLength(suite.aeadId)),
+    await sender.export(toArrayBuffer(RESPONSE_EXPORT_LABEL_BYTES), responseSecretLength(suite.aeadId)),
   );
   const enc = new Uint8Array(sender.enc);
   return { body: concatBytes(hdr, enc, ciphertext), header, enc, secret };
 }
 
-const importedKeys = new WeakMap<RouterKey, Promise<CryptoKeyPair>>();
+const RESPONSE_EXPORT_LABEL_BYTES = utf8Encode(RESPONSE_EXPORT_LABEL);
+const importedKeys = new WeakMap<RouterKey, Promise<KemKeyPair>>();
 
-async function importRouterKey(key: RouterKey, aeadId: number): Promise<CryptoKeyPair> {
+async function importRouterKey(key: RouterKey, aeadId: number): Promise<KemKeyPair> {
   let pair = importedKeys.get(key);
   if (pair === undefined) {
     pair = (async () => {
       const suite = await createCipherSuite(aeadId);
       return {
-        privateKey: await suite.kem.importKey('raw', copyBuffer(key.privateKey), false),
-        publicKey: await suite.kem.importKey('raw', copyBuffer(key.publicKey), true),
+        privateKey: await suite.kem.importKey('raw', toArrayBuffer(key.privateKey), false),
+        publicKey: await suite.kem.importKey('raw', toArrayBuffer(key.publicKey), true),
       };
     })();
     importedKeys.set(key, pair);
@@ -341,12 +323,12 @@ export async function openRequest(
   try {
     const recipient = await suite.createRecipientContext({
       recipientKey: await importRouterKey(key, header.aeadId),
-      enc: copyBuffer(enc),
-      info: copyBuffer(requestInfo(header)),
+      enc: toArrayBuffer(enc),
+      info: toArrayBuffer(requestInfo(header)),
     });
-    plaintext = new Uint8Array(await recipient.open(copyBuffer(ciphertext)));
+    plaintext = new Uint8Array(await recipient.open(toArrayBuffer(ciphertext)));
     secret = new Uint8Array(
-      await recipient.export(copyBuffer(encoder.encode(RESPONSE_EXPORT_LABEL)), responseSecretLength(header.aeadId)),
+      await recipient.export(toArrayBuffer(RESPONSE_EXPORT_LABEL_BYTES), responseSecretLength(header.aeadId)),
     );
   } catch (error) {
     throw new IntegrityError('REQUEST_OPEN_FAILED', 'sealed request: HPKE open failed', { cause: error });

@@ -9,10 +9,12 @@
  *   nonce_i    = base_nonce XOR I2OSP(i, Nn)
  *   chunk i    = Seal(key, nonce_i, aad = "" (or "final" for the last chunk), plaintext)
  *
- * HKDF and the AEADs use node:crypto (hpke-js's KDF wants a 32-byte salt, and WebCrypto is slow
- * per chunk).
+ * HKDF (on the backend's HMAC-SHA-256) and the chunk AEAD go through the crypto backend
+ * (src/core/crypto.ts; node:crypto on Node.js): hpke-js's KDF wants a 32-byte salt, and WebCrypto
+ * is asynchronous and slow per chunk.
  */
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { utf8Encode } from '../core/bytes.js';
+import { cryptoBackend, type AeadKey } from '../core/crypto.js';
 import { IntegrityError, UsageError } from '../core/errors.js';
 import { aeadParams, type AeadParams, X25519_KEY_LENGTH } from './suite.js';
 
@@ -23,8 +25,8 @@ export interface ResponseKeys {
 }
 
 /** AAD of the last chunk (the five ASCII bytes "final"); other chunks have an empty AAD. */
-export const FINAL_AAD: Uint8Array = new Uint8Array(Buffer.from('final', 'latin1'));
-const FINAL_AAD_BUFFER = Buffer.from('final', 'latin1');
+export const FINAL_AAD: Uint8Array = utf8Encode('final');
+const FINAL_AAD_BYTES = utf8Encode('final');
 
 /** Largest chunk index: nonces are unique for every index below 2^53. */
 export const MAX_CHUNK_INDEX = Number.MAX_SAFE_INTEGER;
@@ -32,12 +34,12 @@ export const MAX_CHUNK_INDEX = Number.MAX_SAFE_INTEGER;
 /** max(Nn, Nk) random bytes. */
 export function newResponseNonce(aeadId: number): Uint8Array {
   const { nn, nk } = aeadParams(aeadId);
-  return new Uint8Array(randomBytes(Math.max(nn, nk)));
+  return cryptoBackend().randomBytes(Math.max(nn, nk));
 }
 
 /** HKDF-Extract (RFC 5869) with SHA-256: HMAC(salt, ikm). */
 export function hkdfExtract(salt: Uint8Array, ikm: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac('sha256', salt).update(ikm).digest());
+  return cryptoBackend().hmacSha256(salt, [ikm]);
 }
 
 /** HKDF-Expand (RFC 5869) with SHA-256. */
@@ -45,18 +47,19 @@ export function hkdfExpand(prk: Uint8Array, info: Uint8Array, length: number): U
   if (!Number.isInteger(length) || length < 0 || length > 255 * 32) {
     throw new UsageError('KEY_SCHEDULE_INPUT_INVALID', 'HKDF-Expand length out of range');
   }
+  const backend = cryptoBackend();
   const out = new Uint8Array(length);
   let previous: Uint8Array = new Uint8Array(0);
   for (let counter = 1, at = 0; at < length; counter += 1) {
-    previous = createHmac('sha256', prk).update(previous).update(info).update(Uint8Array.of(counter)).digest();
+    previous = backend.hmacSha256(prk, [previous, info, Uint8Array.of(counter)]);
     out.set(previous.subarray(0, Math.min(previous.byteLength, length - at)), at);
     at += previous.byteLength;
   }
   return out;
 }
 
-const LABEL_KEY = new TextEncoder().encode('key');
-const LABEL_NONCE = new TextEncoder().encode('nonce');
+const LABEL_KEY = utf8Encode('key');
+const LABEL_NONCE = utf8Encode('nonce');
 
 /** The response PRK: HKDF-Extract(enc || response_nonce, secret). */
 export function responsePrk(secret: Uint8Array, enc: Uint8Array, responseNonce: Uint8Array): Uint8Array {
@@ -96,7 +99,8 @@ export function deriveResponseKeys(input: {
   });
 }
 
-function checkIndex(index: number): void {
+/** UsageError CHUNK_INDEX_INVALID unless `index` is a chunk index (a non-negative safe integer). */
+export function checkChunkIndex(index: number): void {
   if (!Number.isSafeInteger(index) || index < 0) {
     throw new UsageError('CHUNK_INDEX_INVALID', 'a chunk index must be a non-negative safe integer');
   }
@@ -104,7 +108,7 @@ function checkIndex(index: number): void {
 
 /** nonce_i = base_nonce XOR I2OSP(i, Nn). */
 export function chunkNonce(baseNonce: Uint8Array, index: number): Uint8Array {
-  checkIndex(index);
+  checkChunkIndex(index);
   const nonce = new Uint8Array(baseNonce);
   xorIndex(nonce, index);
   return nonce;
@@ -125,64 +129,40 @@ function xorIndex(nonce: Uint8Array, index: number): void {
 }
 
 /**
- * Per-key state for the chunk AEAD: the node:crypto KeyObject is made once, nonces are built in
- * a reused buffer. Used by sealChunk/openChunk, the sealer and the stream decoder.
+ * Per-key state for the chunk AEAD: the backend's key is set up once, nonces are built in a
+ * reused buffer. Used by sealChunk/openChunk, the sealer and the stream decoder.
  */
 export class ChunkCipher {
   readonly params: AeadParams;
-  readonly #key: KeyObject;
-  readonly #baseNonce: Buffer;
-  readonly #nonce: Buffer;
+  readonly #key: AeadKey;
+  readonly #baseNonce: Uint8Array;
+  readonly #nonce: Uint8Array;
 
   constructor(keys: ResponseKeys) {
     this.params = aeadParams(keys.aeadId);
     if (keys.key.byteLength !== this.params.nk || keys.baseNonce.byteLength !== this.params.nn) {
       throw new UsageError('KEY_SCHEDULE_INPUT_INVALID', 'response key or base nonce has the wrong length');
     }
-    this.#key = createSecretKey(keys.key);
-    this.#baseNonce = Buffer.from(keys.baseNonce);
-    this.#nonce = Buffer.alloc(this.params.nn);
+    this.#key = cryptoBackend().aeadKey(this.params.algorithm, keys.key, this.params.nt);
+    this.#baseNonce = new Uint8Array(keys.baseNonce);
+    this.#nonce = new Uint8Array(this.params.nn);
   }
 
-  #nonceFor(index: number): Buffer {
-    checkIndex(index);
-    this.#baseNonce.copy(this.#nonce);
+  #nonceFor(index: number): Uint8Array {
+    checkChunkIndex(index);
+    this.#nonce.set(this.#baseNonce);
     xorIndex(this.#nonce, index);
     return this.#nonce;
   }
 
   seal(index: number, plaintext: Uint8Array, final: boolean): Uint8Array {
-    const cipher = createCipheriv(this.params.nodeCipher as 'aes-128-gcm', this.#key, this.#nonceFor(index), {
-      authTagLength: this.params.nt,
-    });
-    if (final) cipher.setAAD(FINAL_AAD_BUFFER);
-    const head = cipher.update(plaintext);
-    const tail = cipher.final();
-    const tag = cipher.getAuthTag();
-    const out = new Uint8Array(head.byteLength + tail.byteLength + tag.byteLength);
-    out.set(head);
-    out.set(tail, head.byteLength);
-    out.set(tag, head.byteLength + tail.byteLength);
-    return out;
+    return this.#key.seal(this.#nonceFor(index), plaintext, final ? FINAL_AAD_BYTES : undefined);
   }
 
   /** The plaintext, or undefined if the ciphertext does not authenticate at this index and AAD. */
-  tryOpen(index: number, ciphertext: Uint8Array, final: boolean): Buffer | undefined {
-    const nt = this.params.nt;
-    if (ciphertext.byteLength < nt) return undefined;
-    const decipher = createDecipheriv(this.params.nodeCipher as 'aes-128-gcm', this.#key, this.#nonceFor(index), {
-      authTagLength: nt,
-    });
-    const split = ciphertext.byteLength - nt;
-    decipher.setAuthTag(ciphertext.subarray(split));
-    if (final) decipher.setAAD(FINAL_AAD_BUFFER);
-    const head = decipher.update(ciphertext.subarray(0, split));
-    try {
-      const tail = decipher.final();
-      return tail.byteLength === 0 ? head : Buffer.concat([head, tail]);
-    } catch {
-      return undefined;
-    }
+  tryOpen(index: number, ciphertext: Uint8Array, final: boolean): Uint8Array | undefined {
+    if (ciphertext.byteLength < this.params.nt) return undefined;
+    return this.#key.open(this.#nonceFor(index), ciphertext, final ? FINAL_AAD_BYTES : undefined);
   }
 }
 
@@ -208,7 +188,7 @@ export function openChunk(keys: ResponseKeys, index: number, ciphertext: Uint8Ar
   if (plaintext === undefined) {
     throw new IntegrityError('CHUNK_AUTH_FAILED', `chunk ${index} does not authenticate`);
   }
-  return new Uint8Array(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
+  return plaintext;
 }
 
 /** Seals chunks 0, 1, 2, ... in order; refuses any use after the final chunk. */

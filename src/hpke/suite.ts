@@ -3,7 +3,11 @@
  * (mandatory), AES-256-GCM or ChaCha20-Poly1305 (RFC 9180 section 7).
  */
 import type { CipherSuite } from '@hpke/core';
+import type { AeadAlgorithm } from '../core/crypto.js';
 import { KeyError } from '../core/errors.js';
+
+/** A KEM key pair as hpke-js holds it (WebCrypto keys, or the portable X25519's). */
+export type KemKeyPair = Awaited<ReturnType<CipherSuite['kem']['generateKeyPair']>>;
 
 export const KEM_X25519_HKDF_SHA256 = 0x0020;
 export const KDF_HKDF_SHA256 = 0x0001;
@@ -16,8 +20,6 @@ export const X25519_KEY_LENGTH = 32;
 /** Nt: every supported AEAD has a 16-byte tag. */
 export const AEAD_TAG_LENGTH = 16;
 
-export type NodeAeadCipher = 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305';
-
 export interface AeadParams {
   /** Key length Nk. */
   readonly nk: number;
@@ -25,18 +27,18 @@ export interface AeadParams {
   readonly nn: number;
   /** Tag length Nt. */
   readonly nt: number;
-  /** Name for node:crypto createCipheriv. */
-  readonly nodeCipher: NodeAeadCipher;
+  /** The algorithm, as the crypto backend names it. */
+  readonly algorithm: AeadAlgorithm;
   /** Human-readable name. */
   readonly name: string;
 }
 
 const AEADS: ReadonlyMap<number, AeadParams> = new Map<number, AeadParams>([
-  [AEAD_AES_128_GCM, Object.freeze({ nk: 16, nn: 12, nt: 16, nodeCipher: 'aes-128-gcm', name: 'AES-128-GCM' })],
-  [AEAD_AES_256_GCM, Object.freeze({ nk: 32, nn: 12, nt: 16, nodeCipher: 'aes-256-gcm', name: 'AES-256-GCM' })],
+  [AEAD_AES_128_GCM, Object.freeze({ nk: 16, nn: 12, nt: 16, algorithm: 'aes-128-gcm', name: 'AES-128-GCM' })],
+  [AEAD_AES_256_GCM, Object.freeze({ nk: 32, nn: 12, nt: 16, algorithm: 'aes-256-gcm', name: 'AES-256-GCM' })],
   [
     AEAD_CHACHA20_POLY1305,
-    Object.freeze({ nk: 32, nn: 12, nt: 16, nodeCipher: 'chacha20-poly1305', name: 'ChaCha20-Poly1305' }),
+    Object.freeze({ nk: 32, nn: 12, nt: 16, algorithm: 'chacha20-poly1305', name: 'ChaCha20-Poly1305' }),
   ],
 ]);
 
@@ -75,6 +77,11 @@ export function hex16(value: number): string {
 
 export type X25519Implementation = 'native' | 'portable';
 
+/** The one WebCrypto call the probe makes (typed here: the neutral core has no DOM types). */
+interface WebCryptoProbe {
+  generateKey(algorithm: { name: 'X25519' }, extractable: boolean, usages: string[]): Promise<unknown>;
+}
+
 const suites = new Map<string, Promise<CipherSuite>>();
 let detected: Promise<X25519Implementation> | undefined;
 
@@ -84,7 +91,10 @@ let detected: Promise<X25519Implementation> | undefined;
  * Both give the same bytes (the vectors are checked against each).
  */
 export function x25519Implementation(): Promise<X25519Implementation> {
-  detected ??= globalThis.crypto.subtle
+  const { crypto } = globalThis as unknown as { crypto?: { subtle?: WebCryptoProbe } };
+  const subtle = crypto?.subtle;
+  if (subtle === undefined) return (detected ??= Promise.resolve('portable'));
+  detected ??= subtle
     .generateKey({ name: 'X25519' }, false, ['deriveBits'])
     .then(
       () => 'native' as const,

@@ -15,6 +15,7 @@
  * HPKE_HEADER_MISMATCH, RID_MISMATCH, and a second response for one session SECOND_RESPONSE.
  */
 import { createParser, type EventSourceMessage, type EventSourceParser, type ParseError } from 'eventsource-parser';
+import { bytesEqual, createUtf8StreamDecoder } from '../core/bytes.js';
 import { HarmonyHpkeError, IntegrityError, InternalError, TruncatedError, UsageError, type CodeOf } from '../core/errors.js';
 import { base64UrlLength, toBase64Url, tryFromBase64Url } from '../hpke/base64url.js';
 import {
@@ -71,7 +72,7 @@ export class StreamDecoder {
   readonly #maxLine: number;
   readonly #onDiagnostic: ((text: string) => void) | undefined;
   readonly #parser: EventSourceParser;
-  readonly #utf8 = new TextDecoder('utf-8', { fatal: true });
+  readonly #utf8 = createUtf8StreamDecoder();
   #out: DecodedEvent[] = [];
   #state: State = 'header';
   #failure: HarmonyHpkeError | undefined;
@@ -293,7 +294,7 @@ export class StreamDecoder {
     if (nonce === undefined || nonce.byteLength !== responseSecretLength(s.aead)) {
       throw integrity('MALFORMED_HPKE_EVENT', `the response nonce must be ${responseSecretLength(s.aead)} bytes of base64url`);
     }
-    if (s.responseNonce !== undefined && !nonce.equals(s.responseNonce)) {
+    if (s.responseNonce !== undefined && !bytesEqual(nonce, s.responseNonce)) {
       throw integrity('SECOND_RESPONSE', 'this session already decoded a response with another response nonce');
     }
     this.#cipher = new ChunkCipher(

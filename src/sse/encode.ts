@@ -19,7 +19,7 @@
 import { UsageError } from '../core/errors.js';
 import { toBase64Url } from '../hpke/base64url.js';
 import { encodeChunkPlaintext, type ChunkMessage } from '../hpke/chunks.js';
-import { deriveResponseKeys, newResponseNonce, ResponseSealer, type ResponseKeys } from '../hpke/response.js';
+import { checkChunkIndex, deriveResponseKeys, newResponseNonce, ResponseSealer, type ResponseKeys } from '../hpke/response.js';
 
 export interface HpkeEventFields {
   kid: number;
@@ -29,12 +29,6 @@ export interface HpkeEventFields {
   nonce: Uint8Array;
 }
 
-function checkIndex(index: number): void {
-  if (!Number.isSafeInteger(index) || index < 0) {
-    throw new UsageError('CHUNK_INDEX_INVALID', 'a chunk index must be a non-negative safe integer');
-  }
-}
-
 /** `event: hpke` with its JSON (members in the order v, kid, kem, kdf, aead, nonce). */
 export function formatHpkeEvent(h: HpkeEventFields): string {
   const data = JSON.stringify({ v: 1, kid: h.kid, kem: h.kem, kdf: h.kdf, aead: h.aead, nonce: toBase64Url(h.nonce) });
@@ -42,12 +36,12 @@ export function formatHpkeEvent(h: HpkeEventFields): string {
 }
 
 export function formatChunkEvent(index: number, ciphertext: Uint8Array): string {
-  checkIndex(index);
+  checkChunkIndex(index);
   return `id: ${index}\nevent: chunk\ndata: ${toBase64Url(ciphertext)}\n\n`;
 }
 
 export function formatFinalEvent(index: number, ciphertext: Uint8Array): string {
-  checkIndex(index);
+  checkChunkIndex(index);
   return `id: ${index}\nevent: final\ndata: ${toBase64Url(ciphertext)}\n\n`;
 }
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRequest, parseRequestPlaintext, parseRouterKeyFile } from '../../src/hpke/index.js';
 import { makeSandbox, runCliInProcess } from '../helpers/cli.js';
 import { startRouterProcess, type RouterProcess } from '../helpers/router-process.js';
-import { expectOneErrorLine } from './support.js';
+import { expectOneErrorLine, waitFor } from './support.js';
 
 type Json = Record<string, unknown>;
 
@@ -186,7 +186,10 @@ describe('send retries', () => {
     expect(sent.code).toBe(7);
     expectOneErrorLine(sent.stderr, 'STREAM_TRUNCATED');
     expect(sent.stderr).not.toMatch(/retry/);
-    expect(cut.stderr().split('\n').filter((line) => line.includes(`rid=${rid}`))).toHaveLength(1);
+    // The router logs a request when its stream ends: wait for the line rather than racing it.
+    const logged = () => cut.stderr().split('\n').filter((line) => line.includes(`rid=${rid}`));
+    await waitFor(() => logged().length >= 1, 'the request in the router log');
+    expect(logged()).toHaveLength(1);
   });
 });
 

@@ -28,7 +28,7 @@ const registryFile = resolve(repoRoot, 'src', 'core', 'error-codes.ts');
 /** SCREAMING_SNAKE literals in src/ that are not error codes: environment variables and Node's own codes. */
 function isOtherName(literal: string): boolean {
   return (
-    /^(HARMONY_HPKE_|HARMONY_(ENABLED|INCLUDE_ANALYSIS|REASONING_EFFORT)$|XDG_|NO_COLOR$|FORCE_COLOR$|GITHUB_ACTIONS$)/.test(literal) ||
+    /^(HARMONY_HPKE_|HARMONY_(ENABLED|INCLUDE_ANALYSIS|REASONING_EFFORT)$|XDG_|NO_COLOR$|FORCE_COLOR$|CLICOLOR_FORCE$|GITHUB_ACTIONS$)/.test(literal) ||
     /^(E[A-Z]+|EAI_[A-Z]+|ERR_[A-Z_]+|HPE_[A-Z_]+)$/.test(literal)
   );
 }

@@ -3,7 +3,8 @@
  * (bad flags, bad files, tampered streams, refusals, truncation, router errors), with and without
  * --debug, and search every stdout, stderr and router log for the private keys, the session
  * secrets and the response keys derived from them (hex, base64, base64url): none may appear. The
- * prompt text never reaches a router log; --debug traces show sizes and ids.
+ * prompt text never reaches a router log; --debug traces show sizes and ids. And a user's ordinary
+ * session of commands (with --debug -v) leaks nothing either, its own key included.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -227,5 +228,76 @@ describe('no secret in any output', () => {
     expect(readFileSync(path('s1.json'), 'utf8')).toContain(Buffer.from(session.secret).toString('base64url'));
     expect(statSync(path('s1.json')).mode & 0o777).toBe(0o600);
     expect(statSync(path('router.key')).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('secrets stay secret', () => {
+  // A user's session of commands, in a home of its own, against the router above.
+  const own = makeSandbox();
+  const file = (name: string) => join(own.dir, name);
+  const MARKER = 'the-codeword-is-periwinkle';
+  const outputs: string[] = [];
+  let privateKey: string;
+
+  async function run(args: string[], input?: string): Promise<CliResult> {
+    const result = await runCliInProcess(['--debug', '-v', ...args], { env: own.env, ...(input !== undefined ? { input } : {}) });
+    outputs.push(`$ ${args.join(' ')}\n${result.stdout}\n${result.stderr}`);
+    return result;
+  }
+
+  function secretOf(at: string): string {
+    return (JSON.parse(readFileSync(at, 'utf8')) as { secret: string }).secret;
+  }
+
+  beforeAll(async () => {
+    const generated = await run(['keys', 'generate', '--out', file('own.key')]);
+    expect(generated.code, generated.stderr).toBe(0);
+    privateKey = (JSON.parse(readFileSync(file('own.key'), 'utf8')) as { private_key: string }).private_key;
+  });
+
+  afterAll(() => own.cleanup());
+
+  it('across a whole session of commands, including failures with stack traces', async () => {
+    const routerKey = (JSON.parse(readFileSync(path('router.key'), 'utf8')) as { private_key: string }).private_key;
+    const session = file('session.json');
+    const created = await run(['create-request', `Please repeat ${MARKER}`, '--router', router.url, '--session', session]);
+    expect(created.code, created.stderr).toBe(0);
+    const sent = await run(['send'], created.stdout);
+    expect(sent.code, sent.stderr).toBe(0);
+    const decoded = await run(['decode', '--json'], sent.stdout);
+    expect(decoded.code, decoded.stderr).toBe(0);
+    expect(decoded.stdout).toContain(MARKER); // the answer is the user's to see
+    expect((await run(['inspect', session])).code).toBe(0);
+    expect((await run(['inspect', session, '--json'])).code).toBe(0);
+    expect((await run(['inspect', file('own.key'), '--json'])).code).toBe(0);
+    expect((await run(['keys', 'show', file('own.key')])).code).toBe(0);
+    expect((await run(['inspect', path('router.key'), '--json'])).code).toBe(0);
+
+    const askSession = file('ask-session.json');
+    const asked = await run(['ask', `Say ${MARKER}`, '--router', router.url, '--session', askSession, '--json']);
+    expect(asked.code, asked.stderr).toBe(0);
+
+    // Failures with --debug print stacks: still nothing secret in them.
+    const otherSession = file('other-session.json');
+    const other = await run(['create-request', 'What is 2+2?', '--router', router.url, '--session', otherSession]);
+    expect(other.code).toBe(0);
+    const wrong = await run(['decode', '--session', otherSession], sent.stdout);
+    expect(wrong.code).toBe(6);
+    expect(wrong.stderr).toMatch(/\n\s+at /);
+    const broken = file('broken-session.json');
+    const parsed = JSON.parse(readFileSync(session, 'utf8')) as Record<string, unknown>;
+    writeFileSync(broken, JSON.stringify({ ...parsed, secret: `${parsed['secret'] as string}AAAA` }), { mode: 0o600 });
+    const badSession = await run(['decode', '--session', broken], sent.stdout);
+    expect([2, 4, 6]).toContain(badSession.code);
+
+    const secrets = [privateKey, routerKey, secretOf(session), secretOf(askSession), secretOf(otherSession), `${parsed['secret'] as string}AAAA`];
+    for (const secret of secrets) expect(secret.length).toBeGreaterThanOrEqual(16);
+    const everything = outputs.join('\n');
+    for (const secret of secrets) expect(everything).not.toContain(secret);
+
+    // The router's log and ready line: no key, no secret, no plaintext of the requests.
+    const routerOutput = `${router.stdout()}\n${router.stderr()}`;
+    expect(routerOutput).toContain('POST');
+    for (const secret of [...secrets, MARKER, 'What is 2+2?']) expect(routerOutput).not.toContain(secret);
   });
 });

@@ -3,10 +3,10 @@
  * one (WebCrypto, used where the runtime has X25519) and the portable one (@hpke/dhkem-x25519,
  * the fallback), and each opens what the other seals.
  */
+import { toArrayBuffer } from '../../src/core/bytes.js';
 import type { webcrypto } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  copyBuffer,
   createCipherSuite,
   requestInfo,
   RESPONSE_EXPORT_LABEL,
@@ -17,13 +17,13 @@ import {
 import { hex, toHex, utf8, vectors } from './vectors-data.js';
 
 const implementations: X25519Implementation[] = ['native', 'portable'];
-const label = copyBuffer(new TextEncoder().encode(RESPONSE_EXPORT_LABEL));
+const label = toArrayBuffer(new TextEncoder().encode(RESPONSE_EXPORT_LABEL));
 
 async function keyPair(kem: X25519Implementation, aeadId: number, privateKey: Uint8Array): Promise<webcrypto.CryptoKeyPair> {
   const suite = await createCipherSuite(aeadId, kem);
   return {
-    privateKey: await suite.kem.importKey('raw', copyBuffer(privateKey), false),
-    publicKey: await suite.kem.importKey('raw', copyBuffer(x25519PublicKey(privateKey)), true),
+    privateKey: await suite.kem.importKey('raw', toArrayBuffer(privateKey), false),
+    publicKey: await suite.kem.importKey('raw', toArrayBuffer(x25519PublicKey(privateKey)), true),
   };
 }
 
@@ -40,37 +40,37 @@ describe('X25519 implementations', () => {
     it.each(vectors.vectors)('seals $name with skE to enc_request and opens it with skR', async (v) => {
       const suite = await createCipherSuite(v.aead_id, kem);
       const header = { keyId: v.key_id, kemId: v.kem_id, kdfId: v.kdf_id, aeadId: v.aead_id };
-      const info = copyBuffer(requestInfo(header));
+      const info = toArrayBuffer(requestInfo(header));
       const sender = await suite.createSenderContext({
-        recipientPublicKey: await suite.kem.deserializePublicKey(copyBuffer(hex(v.pkR))),
+        recipientPublicKey: await suite.kem.deserializePublicKey(toArrayBuffer(hex(v.pkR))),
         info,
         ekm: await keyPair(kem, v.aead_id, hex(v.skE)),
       });
-      const ciphertext = new Uint8Array(await sender.seal(copyBuffer(utf8(v.request_plaintext))));
+      const ciphertext = new Uint8Array(await sender.seal(toArrayBuffer(utf8(v.request_plaintext))));
       expect(toHex(new Uint8Array(sender.enc))).toBe(v.enc);
       expect(v.enc_request.endsWith(toHex(ciphertext))).toBe(true);
       expect(toHex(new Uint8Array(await sender.export(label, hex(v.secret).byteLength)))).toBe(v.secret);
 
       const recipient = await suite.createRecipientContext({
         recipientKey: await keyPair(kem, v.aead_id, hex(v.skR)),
-        enc: copyBuffer(hex(v.enc)),
+        enc: toArrayBuffer(hex(v.enc)),
         info,
       });
-      expect(Buffer.from(await recipient.open(copyBuffer(ciphertext))).toString('utf8')).toBe(v.request_plaintext);
+      expect(Buffer.from(await recipient.open(toArrayBuffer(ciphertext))).toString('utf8')).toBe(v.request_plaintext);
     });
   });
 
   it('each opens what the other seals', async () => {
     const v = vectors.vectors[0]!;
     const header = { keyId: v.key_id, kemId: v.kem_id, kdfId: v.kdf_id, aeadId: v.aead_id };
-    const info = copyBuffer(requestInfo(header));
+    const info = toArrayBuffer(requestInfo(header));
     for (const [from, to] of [['native', 'portable'], ['portable', 'native']] as const) {
       const sealer = await createCipherSuite(v.aead_id, from);
       const sender = await sealer.createSenderContext({
-        recipientPublicKey: await sealer.kem.deserializePublicKey(copyBuffer(hex(v.pkR))),
+        recipientPublicKey: await sealer.kem.deserializePublicKey(toArrayBuffer(hex(v.pkR))),
         info,
       });
-      const ciphertext = await sender.seal(copyBuffer(utf8('across implementations')));
+      const ciphertext = await sender.seal(toArrayBuffer(utf8('across implementations')));
       const opener = await createCipherSuite(v.aead_id, to);
       const recipient = await opener.createRecipientContext({
         recipientKey: await keyPair(to, v.aead_id, hex(v.skR)),

@@ -44,5 +44,5 @@ describe('README TypeScript', () => {
     );
     expect(result.stdout).toBe('');
     expect(result.code).toBe(0);
-  });
+  }, 120_000); // a whole tsc run: seconds on a quiet machine, much longer beside other suites
 });

@@ -1,0 +1,10 @@
+/**
+ * `harmony-hpke/sse` on Node.js (package.json "exports", condition "node"): installs the node:crypto
+ * backend, then forwards the runtime-neutral entry point unchanged. The public names are listed
+ * once, explicitly, in src/sse/index.ts; this file only binds the backend (hence the one `export *`).
+ */
+import { installNodeCryptoBackend } from './crypto-backend.js';
+
+installNodeCryptoBackend();
+
+export * from '../sse/index.js';
