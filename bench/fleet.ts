@@ -15,7 +15,6 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import {
   AEAD_AES_128_GCM,
   encodeRequestPlaintext,
@@ -30,19 +29,7 @@ import {
 import { ApiTokenTable, newApiToken, parseApiTokenFile, tokenFileLine } from '../src/router/auth/tokens.js';
 import { MemoryReplayStore } from '../src/router/replay-cache.js';
 import { RedisReplayStore } from '../src/router/replay-redis.js';
-import { alternate, figure, median, percentile, relativeIqr, type BenchOptions, type Figure } from './lib.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { alternate, figure, freePort, median, percentile, relativeIqr, type BenchOptions, type Figure } from './lib.js';
 
 async function benchAuth(opts: BenchOptions): Promise<Figure[]> {
   const key = await generateRouterKey({ keyId: 1 });

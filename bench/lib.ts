@@ -7,6 +7,7 @@
  * medians over the measured rounds. Warm-up rounds are never counted.
  */
 import { spawn, type SpawnOptions } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -240,4 +241,17 @@ export function syntheticText(words: number, seed: number): string {
 export function fmt(value: number, digits = 0): string {
   if (!Number.isFinite(value)) return String(value);
   return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+/** A free TCP port on 127.0.0.1 (the kernel picks it; bound and released at once). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }

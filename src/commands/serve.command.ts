@@ -42,8 +42,9 @@ export function serveCommand(program: Command, ctx: CliContext): Command {
     .option('--ready-file <file>', 'write {"url","fingerprint"} here once listening')
     .addOption(new Option('--log-format <format>', 'request log format').choices(['text', 'json']).default('text'))
     .option('--json', 'print the ready line as JSON')
-    .option('--test-faults', 'honour the X-Harmony-Hpke-Test-Fault request header (tests only)')
-    .option('--fault <mode>', 'inject a fault in every stream (tests only): malformed-header, stall, disconnect:N, error:N')
+    // Test-only fault injection (docs/router.md): accepted, never shown in --help or completions.
+    .addOption(new Option('--test-faults', 'honour the X-Harmony-Hpke-Test-Fault request header (tests only)').hideHelp())
+    .addOption(new Option('--fault <mode>', 'inject a fault in every stream (tests only): malformed-header, stall, disconnect:N, error:N').hideHelp())
     .option('--api-keys <file>', 'API token file (hashes, mode 0600; env HARMONY_HPKE_API_KEYS): clients must send a listed token')
     .option('--replay-store <url>', 'shared replay store redis://HOST:PORT[/DB] (env HARMONY_HPKE_REPLAY_STORE; default in memory)')
     .option('--replay-store-timeout <duration>', 'bound on each replay store call (default 200ms)', duration)

@@ -15,7 +15,7 @@ import { HarmonyHpkeError } from '../core/errors.js';
 import type { Keyring } from './keyring.js';
 import type { RequestLog, Settings } from './options.js';
 import { openPlaintextBaseline } from './plaintext-baseline.js';
-import { ProblemType, type Problem } from './problem.js';
+import { problems, type Problem } from './problem.js';
 import { replayTtlFor, ReplayStoreFullError, type ReplayStore } from './replay-cache.js';
 import type { TokenLimiter } from './auth/limits.js';
 import type { ApiTokenTable } from './auth/tokens.js';
@@ -191,16 +191,7 @@ export interface AdmissionContext {
   readonly metrics?: RouterMetrics | undefined;
 }
 
-const SHUTTING_DOWN: Problem = {
-  type: ProblemType.ShuttingDown,
-  status: 503,
-  title: 'The router is shutting down',
-  headers: { 'retry-after': '1' },
-};
-
-export function shuttingDown(): Problem {
-  return SHUTTING_DOWN;
-}
+const SHUTTING_DOWN = problems.shuttingDown();
 
 /** Reads, opens and checks one request. `signal` aborts when the client goes away or the router shuts down. */
 export async function admit(
@@ -214,38 +205,13 @@ export async function admit(
   const body = await readBody(req, settings, ctx.uploads, signal);
   if (body === 'aborted') return isClosing() ? { kind: 'refused', problem: SHUTTING_DOWN } : { kind: 'gone' };
   if (body === 'busy') {
-    return {
-      kind: 'refused',
-      problem: {
-        type: ProblemType.Overloaded,
-        status: 503,
-        title: 'Too many concurrent uploads',
-        detail: `this router reads at most ${settings.maxUploads} request bodies at once`,
-        headers: { 'retry-after': '1' },
-      },
-    };
+    return { kind: 'refused', problem: problems.uploadsFull(settings.maxUploads) };
   }
   if (body === 'too-slow') {
-    return {
-      kind: 'refused',
-      problem: {
-        type: ProblemType.RequestTimeout,
-        status: 408,
-        title: 'Request body too slow',
-        detail: `the body must arrive at ${settings.minUploadBytesPerSec} bytes/s or more, and whole within ${settings.bodyTimeoutMs} ms`,
-      },
-    };
+    return { kind: 'refused', problem: problems.uploadTooSlow(settings.minUploadBytesPerSec, settings.bodyTimeoutMs) };
   }
   if (body === 'too-large') {
-    return {
-      kind: 'refused',
-      problem: {
-        type: ProblemType.PayloadTooLarge,
-        status: 413,
-        title: 'Request too large',
-        detail: `the limit is ${settings.maxRequestBytes} bytes`,
-      },
-    };
+    return { kind: 'refused', problem: problems.tooLarge(settings.maxRequestBytes) };
   }
 
   // A client that left with its body (a half-close right after it) is not worth an HPKE open; its
@@ -274,15 +240,7 @@ export async function admit(
     const code = unknownKey ? 'REQUEST_KEY_UNKNOWN' : error instanceof HarmonyHpkeError ? error.code : 'UNEXPECTED';
     return {
       kind: 'refused',
-      problem:
-        status === 422
-          ? {
-              type: ProblemType.OhttpKey,
-              status: 422,
-              title: 'Unknown key id, unsupported suite, or the request does not open',
-              detail: 'fetch the key config again and re-seal',
-            }
-          : { type: ProblemType.MalformedRequest, status: 400, title: 'Malformed sealed request' },
+      problem: status === 422 ? problems.keyUnknown() : problems.malformedRequest(),
       log: { error: code },
     };
   }
@@ -315,13 +273,7 @@ export async function admit(
   if (payload && Math.abs(payload.iat - serverTime) * 1000 > settings.iatSkewMs) {
     return refused({
       kind: 'refused',
-      problem: {
-        type: ProblemType.Replay,
-        status: 400,
-        title: 'Request time outside the accepted window',
-        detail: `iat must be within ${settings.iatSkewMs / 1000} s of the server time`,
-        extra: { server_time: serverTime },
-      },
+      problem: problems.iatOutsideWindow(settings.iatSkewMs, serverTime),
       log: logFields,
     });
   }
@@ -342,25 +294,14 @@ export async function admit(
     const full = error instanceof ReplayStoreFullError;
     return refused({
       kind: 'refused',
-      problem: {
-        type: ProblemType.ReplayStoreUnavailable,
-        status: 503,
-        title: full ? 'The replay store is full' : 'The replay store is unavailable',
-        headers: { 'retry-after': '1' },
-      },
+      problem: problems.replayStoreUnavailable(full),
       log: { ...logFields, error: full ? 'REPLAY_STORE_FULL' : 'REPLAY_STORE_UNAVAILABLE' },
     });
   }
   if (!fresh) {
     return refused({
       kind: 'refused',
-      problem: {
-        type: ProblemType.Replay,
-        status: 400,
-        title: 'Replayed request',
-        detail: 'this sealed request was already received',
-        extra: { server_time: serverTime },
-      },
+      problem: problems.replayed(serverTime),
       log: logFields,
     });
   }
@@ -379,13 +320,7 @@ function authenticate(ctx: AdmissionContext, payload: RequestPayload | undefined
     // One answer for missing, unknown and disabled: nothing tells which tokens exist.
     return {
       kind: 'refused',
-      problem: {
-        type: ProblemType.Unauthorized,
-        status: 401,
-        title: 'A valid API token is required',
-        detail: 'put the API token in the sealed request (api_token)',
-        headers: { 'www-authenticate': 'HarmonyHpke-Api-Token' },
-      },
+      problem: problems.unauthorized(),
       log: { error: `AUTH_${result.reason.toUpperCase()}` },
     };
   }
@@ -395,16 +330,7 @@ function authenticate(ctx: AdmissionContext, payload: RequestPayload | undefined
     ctx.metrics?.authRefused(admitted.reason, entry.name);
     return {
       kind: 'refused',
-      problem: {
-        type: ProblemType.RateLimited,
-        status: 429,
-        title: admitted.reason === 'streams' ? 'Too many concurrent streams for this API token' : 'Too many requests for this API token',
-        detail:
-          admitted.reason === 'streams'
-            ? `this token may hold ${entry.limits.maxStreams} streams at once`
-            : `this token may send ${entry.limits.requestsPerMinute} requests per minute`,
-        headers: { 'retry-after': String(admitted.retryAfterSeconds) },
-      },
+      problem: problems.rateLimited(admitted.reason, entry.limits, admitted.retryAfterSeconds),
       log: { token: entry.name, error: admitted.reason === 'streams' ? 'LIMIT_STREAMS' : 'LIMIT_RATE' },
     };
   }

@@ -30,6 +30,82 @@ export interface Problem {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
+const RETRY_SOON = { 'retry-after': '1' } as const;
+
+/** Every refusal the router sends, in one place (types, titles and details are part of the API). */
+export const problems = {
+  shuttingDown: (): Problem => ({ type: ProblemType.ShuttingDown, status: 503, title: 'The router is shutting down', headers: RETRY_SOON }),
+  streamsFull: (max: number): Problem => ({
+    type: ProblemType.Overloaded,
+    status: 503,
+    title: 'Too many concurrent streams',
+    detail: `this router serves at most ${max} streams at once`,
+    headers: RETRY_SOON,
+  }),
+  uploadsFull: (max: number): Problem => ({
+    type: ProblemType.Overloaded,
+    status: 503,
+    title: 'Too many concurrent uploads',
+    detail: `this router reads at most ${max} request bodies at once`,
+    headers: RETRY_SOON,
+  }),
+  uploadTooSlow: (minBytesPerSec: number, bodyTimeoutMs: number): Problem => ({
+    type: ProblemType.RequestTimeout,
+    status: 408,
+    title: 'Request body too slow',
+    detail: `the body must arrive at ${minBytesPerSec} bytes/s or more, and whole within ${bodyTimeoutMs} ms`,
+  }),
+  tooLarge: (maxBytes: number): Problem => ({ type: ProblemType.PayloadTooLarge, status: 413, title: 'Request too large', detail: `the limit is ${maxBytes} bytes` }),
+  keyUnknown: (): Problem => ({
+    type: ProblemType.OhttpKey,
+    status: 422,
+    title: 'Unknown key id, unsupported suite, or the request does not open',
+    detail: 'fetch the key config again and re-seal',
+  }),
+  malformedRequest: (): Problem => ({ type: ProblemType.MalformedRequest, status: 400, title: 'Malformed sealed request' }),
+  iatOutsideWindow: (skewMs: number, serverTime: number): Problem => ({
+    type: ProblemType.Replay,
+    status: 400,
+    title: 'Request time outside the accepted window',
+    detail: `iat must be within ${skewMs / 1000} s of the server time`,
+    extra: { server_time: serverTime },
+  }),
+  replayed: (serverTime: number): Problem => ({
+    type: ProblemType.Replay,
+    status: 400,
+    title: 'Replayed request',
+    detail: 'this sealed request was already received',
+    extra: { server_time: serverTime },
+  }),
+  replayStoreUnavailable: (full: boolean): Problem => ({
+    type: ProblemType.ReplayStoreUnavailable,
+    status: 503,
+    title: full ? 'The replay store is full' : 'The replay store is unavailable',
+    headers: RETRY_SOON,
+  }),
+  unauthorized: (): Problem => ({
+    type: ProblemType.Unauthorized,
+    status: 401,
+    title: 'A valid API token is required',
+    detail: 'put the API token in the sealed request (api_token)',
+    headers: { 'www-authenticate': 'HarmonyHpke-Api-Token' },
+  }),
+  rateLimited: (
+    reason: 'streams' | 'rate',
+    limits: { readonly maxStreams?: number | undefined; readonly requestsPerMinute?: number | undefined },
+    retryAfterSeconds: number,
+  ): Problem => ({
+    type: ProblemType.RateLimited,
+    status: 429,
+    title: reason === 'streams' ? 'Too many concurrent streams for this API token' : 'Too many requests for this API token',
+    detail: reason === 'streams' ? `this token may hold ${limits.maxStreams} streams at once` : `this token may send ${limits.requestsPerMinute} requests per minute`,
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  }),
+  unsupportedMediaType: (expected: string): Problem => ({ type: ProblemType.UnsupportedMediaType, status: 415, title: `Content-Type must be ${expected}` }),
+  notFound: (): Problem => ({ type: ProblemType.NotFound, status: 404, title: 'Not found' }),
+  methodNotAllowed: (allow: string): Problem => ({ type: ProblemType.MethodNotAllowed, status: 405, title: 'Method not allowed', headers: { allow } }),
+};
+
 export function sendProblem(res: ServerResponse, problem: Problem): void {
   const body = JSON.stringify({
     type: problem.type,

@@ -6,6 +6,10 @@
  * Large conversations (LARGE_JOB_BYTES and more) may occupy all workers but one: small ones, every
  * interactive request, always find a worker that no large conversation can take.
  *
+ * Workers start lazily: one is started (and warmed) with the pool, the others only when a job finds
+ * every started worker busy, up to `size`. Each costs some 0.7 s of CPU to warm (the rank table and
+ * its encoder) and about 75 MB: a router that never sees two renders at once pays for one.
+ *
  * When the worker module is not beside this one as JavaScript (running from the TypeScript
  * sources, e.g. under vitest) or `size` is 0, renders run inline on the event loop, with the same
  * limits but no deadline.
@@ -61,7 +65,12 @@ export class RenderPool {
 
   constructor(private readonly options: RenderPoolOptions) {
     this.workerPath = options.size > 0 ? renderWorkerPath() : undefined;
-    if (this.workerPath !== undefined) for (let index = 0; index < options.size; index += 1) this.spawn();
+    if (this.workerPath !== undefined) this.spawn();
+  }
+
+  /** Workers started so far (warming or ready), at most `size`. */
+  get workers(): number {
+    return this.slots.size;
   }
 
   get usesWorkers(): boolean {
@@ -163,7 +172,12 @@ export class RenderPool {
     if (this.closed) return;
     for (;;) {
       const idle = [...this.slots].find((slot) => slot.ready && slot.current === undefined);
-      if (idle === undefined) return;
+      if (idle === undefined) {
+        // Every started worker is busy or warming: start one more, if the pool may grow.
+        const warming = [...this.slots].some((slot) => !slot.ready);
+        if (!warming && this.queue.length > 0 && this.slots.size < this.options.size && this.workerPath !== undefined) this.spawn();
+        return;
+      }
       // Large jobs may hold all workers but one (with a single worker: that one).
       const busyLarge = [...this.slots].filter((slot) => slot.current?.large === true).length;
       const largeAllowed = busyLarge < Math.max(1, this.options.size - 1);

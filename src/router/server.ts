@@ -21,9 +21,9 @@ import {
 } from '../hpke/index.js';
 import type { EngineFault } from './engine.js';
 import { Keyring } from './keyring.js';
-import { admit, shuttingDown, UploadSet, type AdmissionContext } from './admission.js';
+import { admit, UploadSet, type AdmissionContext } from './admission.js';
 import { resolveSettings, type RequestLog, type RouterOptions, type RunningRouter } from './options.js';
-import { ProblemType, sendRefusal, type Problem } from './problem.js';
+import { problems, sendRefusal, type Problem } from './problem.js';
 import { MemoryReplayStore, type ReplayStore } from './replay-cache.js';
 import { TokenLimiter } from './auth/limits.js';
 import { RenderPool } from './render-pool.js';
@@ -134,15 +134,11 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     res.on('close', onClose);
     if (res.destroyed || req.socket.destroyed) onClose();
 
-    if (closing) return refuse(req, res, started, shuttingDown());
+    if (closing) return refuse(req, res, started, problems.shuttingDown());
     if (active.size >= settings.maxStreams) return refuse(req, res, started, overloaded());
     const contentType = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
     if (contentType !== REQUEST_MEDIA_TYPE) {
-      return refuse(req, res, started, {
-        type: ProblemType.UnsupportedMediaType,
-        status: 415,
-        title: `Content-Type must be ${REQUEST_MEDIA_TYPE}`,
-      });
+      return refuse(req, res, started, problems.unsupportedMediaType(REQUEST_MEDIA_TYPE));
     }
 
     admitting.add(controller);
@@ -183,7 +179,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       });
       return;
     }
-    if (closing) return refuse(req, res, started, shuttingDown());
+    if (closing) return refuse(req, res, started, problems.shuttingDown());
     // The slot is taken only now, with the body complete and opened.
     if (active.size >= settings.maxStreams) return refuse(req, res, started, overloaded(), { rid: admission.payload?.rid, kid: admission.opened.header.keyId });
 
@@ -202,13 +198,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   }
 
   function overloaded(): Problem {
-    return {
-      type: ProblemType.Overloaded,
-      status: 503,
-      title: 'Too many concurrent streams',
-      detail: `this router serves at most ${settings.maxStreams} streams at once`,
-      headers: { 'retry-after': '1' },
-    };
+    return problems.streamsFull(settings.maxStreams);
   }
 
   const server: Server = createServer({ connectionsCheckingInterval: 1_000, headersTimeout: 10_000, requestTimeout: 0 }, (req, res) => {
@@ -259,7 +249,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         res.end(body);
         return;
       }
-      refuse(req, res, started, { type: ProblemType.NotFound, status: 404, title: 'Not found' });
+      refuse(req, res, started, problems.notFound());
     };
     handle().catch(() => {
       // Never leak internals: a bare 500 (or a dropped socket if the stream had started).
@@ -273,12 +263,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   });
 
   function methodNotAllowed(req: IncomingMessage, res: ServerResponse, started: number, allow: string): void {
-    refuse(req, res, started, {
-      type: ProblemType.MethodNotAllowed,
-      status: 405,
-      title: 'Method not allowed',
-      headers: { allow },
-    });
+    refuse(req, res, started, problems.methodNotAllowed(allow));
   }
 
   server.on('connection', (socket: Socket) => {

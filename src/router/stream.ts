@@ -301,6 +301,7 @@ function drained(res: ServerResponse, timeoutMs: number, onTimeout: () => void):
   });
 }
 
+/** The response's event writer: sse/encode's, keyed from the opened request. */
 function encryptedEvents(opened: OpenedRequest): EncryptedEventStream {
   return createEncryptedEventStream(opened);
 }
