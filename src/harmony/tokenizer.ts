@@ -25,6 +25,7 @@ import { BPE_RANK_COUNT, VOCAB_SIZE, allSpecialTokens, specialTokenId, specialTo
 import { bytePairEncode } from './bpe.js';
 import { preTokenizerClasses, type PreTokenizerClasses } from './unicode-classes.js';
 import { checkUtf8, toWellFormed, utf8DecodeLossy, utf8DecodeValid, utf8Encode } from './utf8.js';
+import { web } from './web-globals.js';
 
 /** gpt-tokenizer's rank table: each rank's text, or its bytes where they are not UTF-8 on their own. */
 export type RawRanks = readonly (string | readonly number[])[];
@@ -165,7 +166,7 @@ export class Tokenizer {
 
   #load(): Ranks {
     if (this.#loaded) return this.#loaded;
-    const started = performance.now();
+    const started = web.performance.now();
     const source = this.#source!;
     let ranks: RawRanks;
     try {
@@ -178,14 +179,14 @@ export class Tokenizer {
       throw new InternalError(HarmonyErrorCode.RanksUnavailable, `the o200k_base rank table has ${size}, expected ${BPE_RANK_COUNT}`);
     }
     this.#source = undefined;
-    this.#loaded = { ranks, bytes: new Array<Uint8Array | undefined>(VOCAB_SIZE), loadMs: performance.now() - started };
+    this.#loaded = { ranks, bytes: new Array<Uint8Array | undefined>(VOCAB_SIZE), loadMs: web.performance.now() - started };
     return this.#loaded;
   }
 
   #loadEncoder(): Encoder {
     if (this.#encoder) return this.#encoder;
     const { ranks, loadMs } = this.#load();
-    const started = performance.now();
+    const started = web.performance.now();
     const byString = new Map<string, number>();
     const byBytes = new Map<string, number>();
     for (let rank = 0; rank < ranks.length; rank += 1) {
@@ -197,7 +198,7 @@ export class Tokenizer {
         byBytes.set(latin1(value), rank);
       }
     }
-    this.#encoder = { byString, byBytes, split: splitPattern(this.#classes?.() ?? preTokenizerClasses()), loadMs: loadMs + (performance.now() - started) };
+    this.#encoder = { byString, byBytes, split: splitPattern(this.#classes?.() ?? preTokenizerClasses()), loadMs: loadMs + (web.performance.now() - started) };
     return this.#encoder;
   }
 

@@ -12,6 +12,7 @@
  * test/harmony/unicode16.test.ts checks the result code point by code point.
  */
 import * as U16 from './unicode16.js';
+import { web } from './web-globals.js';
 
 type Ranges = number[]; // inclusive [start0, end0, start1, end1, ...]
 
@@ -42,7 +43,7 @@ function scanText(): string {
       }
     }
   }
-  return new TextDecoder('utf-16le').decode(units);
+  return new web.TextDecoder('utf-16le').decode(units);
 }
 
 /** The code point at a UTF-16 offset of the scanned text. */

@@ -3,6 +3,7 @@
  * streaming parser's deltas depend on exactly where it stops (`valid_up_to`) and how many bytes one
  * error covers (`error_len`, or none when the input merely ends mid-character).
  */
+import { web } from './web-globals.js';
 
 export interface Utf8Check {
   /** Bytes from `start` that form complete, valid UTF-8. */
@@ -57,8 +58,8 @@ export function checkUtf8(bytes: Uint8Array, start = 0, end = bytes.length): Utf
   return OK_END(end - start);
 }
 
-const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const lossyDecoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+const strictDecoder = new web.TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lossyDecoder = new web.TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 /** Decodes valid UTF-8 (callers check first); keeps a leading BOM like Rust does. */
 export function utf8DecodeValid(bytes: Uint8Array): string {
@@ -73,7 +74,7 @@ export function utf8DecodeLossy(bytes: Uint8Array): string {
   return lossyDecoder.decode(bytes);
 }
 
-const encoder = new TextEncoder();
+const encoder = new web.TextEncoder();
 
 export function utf8Encode(text: string): Uint8Array {
   return encoder.encode(text);
