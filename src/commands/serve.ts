@@ -279,7 +279,7 @@ export async function run(ctx: CliContext, options: ServeOptions): Promise<numbe
   if (logging) terminal.info('shutting down: finishing open streams');
   // A backstop for the whole stop (close() is bounded at --close-timeout + 4 s, the steps after it
   // are small): should anything here still be waiting past that, the process ends anyway.
-  setTimeout(() => process.exit(ExitCode.Ok), (options.closeTimeout ?? 10_000) + 6_000).unref();
+  ctx.exitSoon?.(ExitCode.Ok, (options.closeTimeout ?? 10_000) + 6_000);
   await router.close();
   if (options.readyFile) await removeReadyFile(options.readyFile, readyText);
   await metricsListener?.close();
