@@ -73,7 +73,7 @@ function behave(res: ServerResponse, name: string): void {
     case 'stall':
       res.writeHead(200, sse);
       for (const event of events.slice(0, 4)) res.write(event);
-      return; // never another byte: the router's --upstream-timeout ends it
+      return; // never another byte: the router's --upstream-timeout (5 s) ends it
     case 'die':
       res.writeHead(200, sse);
       for (const event of events.slice(0, 6)) res.write(event);
@@ -130,7 +130,7 @@ let relay: RouterProcess;
 
 beforeAll(async () => {
   upstream = await startUpstream();
-  relay = await router(['--upstream', upstream.url, '--upstream-kind', 'vllm', '--upstream-timeout', '1s']);
+  relay = await router(['--upstream', upstream.url, '--upstream-kind', 'vllm', '--upstream-timeout', '5s']);
 }, 60_000);
 
 afterAll(async () => {
@@ -182,7 +182,7 @@ describe('upstream faults', () => {
     const closed = await startFakeUpstream([]);
     const url = closed.url;
     await closed.close();
-    const orphan = await router(['--upstream', url, '--upstream-kind', 'vllm', '--upstream-timeout', '1s']);
+    const orphan = await router(['--upstream', url, '--upstream-kind', 'vllm', '--upstream-timeout', '5s']);
     for (let i = 0; i < 2; i += 1) {
       note('upstream unreachable');
       const result = await ask(orphan.url, 'hello');

@@ -144,7 +144,7 @@ describe('cancellation reaches the upstream', () => {
 describe('upstream failures travel inside the encrypted stream', () => {
   it('--upstream-timeout: a stalled upstream ends the stream with an authenticated upstream_timeout error', async () => {
     const upstream = await startFakeUpstream([{ path: '/v1/completions', fixture: 'vllm/basic.sse', stallAfter: 2 }]);
-    await withRouter(['--upstream', upstream.url, '--upstream-kind', 'vllm', '--upstream-timeout', '300ms'], async (router) => {
+    await withRouter(['--upstream', upstream.url, '--upstream-kind', 'vllm', '--upstream-timeout', '2s'], async (router) => {
       const sealed = await seal(router.url, 'What is 2+2?');
       const answer = await decode(await post(sealed), sealed.session);
       expect(answer.final).toMatchObject({ t: 'error', code: 'upstream_timeout' });
