@@ -5,9 +5,9 @@
  * tokenizer, holding back text whose ids could still change (a partial special token, the last word).
  */
 import type { EngineRequest } from '../engine.js';
-import { DEFAULT_TEMPERATURE, modelName, type CompletionAdapter } from './completion.js';
+import type { CompletionAdapter } from './completion.js';
 import type { UpstreamOptions } from './types.js';
-import { interpretCompletionChunk } from './vllm.js';
+import { completionsRequestBody, interpretCompletionChunk } from './vllm.js';
 
 export const openAiCompletionsAdapter: CompletionAdapter = {
   kind: 'openai-completions',
@@ -16,12 +16,7 @@ export const openAiCompletionsAdapter: CompletionAdapter = {
   idMode: 'incremental',
   body(request: EngineRequest, options: UpstreamOptions) {
     return {
-      model: modelName(request, options),
-      prompt: [...request.promptTokens],
-      max_tokens: request.maxTokens,
-      temperature: request.temperature ?? DEFAULT_TEMPERATURE,
-      stream: true,
-      stream_options: { include_usage: true },
+      ...completionsRequestBody(request, options),
       stop: ['<|return|>', '<|call|>'],
       // Not in OpenAI's own API, but honoured by the servers that run gpt-oss (vLLM, SGLang, ...):
       // without it the special tokens are dropped from the text and the Harmony structure is lost.

@@ -91,6 +91,18 @@ export function interpretCompletionChunk(value: unknown, options: { ids: boolean
   return { ids, text, finish, promptTokens, completionTokens };
 }
 
+/** The fields of an OpenAI-style streaming /v1/completions request that vLLM and the generic adapter share. */
+export function completionsRequestBody(request: EngineRequest, options: UpstreamOptions): Record<string, unknown> {
+  return {
+    model: modelName(request, options),
+    prompt: [...request.promptTokens],
+    max_tokens: request.maxTokens,
+    temperature: request.temperature ?? DEFAULT_TEMPERATURE,
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+}
+
 export const vllmAdapter: CompletionAdapter = {
   kind: 'vllm',
   path: 'v1/completions',
@@ -98,12 +110,7 @@ export const vllmAdapter: CompletionAdapter = {
   idMode: 'incremental',
   body(request: EngineRequest, options: UpstreamOptions) {
     return {
-      model: modelName(request, options),
-      prompt: [...request.promptTokens],
-      max_tokens: request.maxTokens,
-      temperature: request.temperature ?? DEFAULT_TEMPERATURE,
-      stream: true,
-      stream_options: { include_usage: true },
+      ...completionsRequestBody(request, options),
       stop_token_ids: stopIds(request),
       skip_special_tokens: false,
       include_stop_str_in_output: true,
