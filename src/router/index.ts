@@ -3,7 +3,7 @@ import { installNodeCryptoBackend } from '../node/crypto-backend.js';
 // The router runs on Node.js: its libraries use node:crypto.
 installNodeCryptoBackend();
 
-export { startRouter, parseFault, STREAM_PATH, KEYS_PATH, REQUEST_MEDIA_TYPE, TEST_FAULT_HEADER } from './server.js';
+export { startRouter, STREAM_PATH, KEYS_PATH, REQUEST_MEDIA_TYPE } from './server.js';
 export type { RouterOptions, RunningRouter, RouterStats, RequestLog } from './server.js';
 export { createEchoEngine, echoAnswer } from './engines/echo.js';
 export { MemoryReplayStore, ReplayStoreFullError, type ReplayStore } from './replay-cache.js';

@@ -112,5 +112,25 @@ describe('package exports', () => {
       'x25519Implementation',
     ]);
   });
-});
 
+  it('harmony-hpke/router keeps the fault hooks out; harmony-hpke/router/testing has them', () => {
+    const result = runModule(`
+      import * as router from 'harmony-hpke/router';
+      import * as testing from 'harmony-hpke/router/testing';
+      console.log(JSON.stringify({
+        leaked: ['parseFault', 'TEST_FAULT_HEADER'].filter((name) => name in router),
+        testing: Object.keys(testing).sort(),
+        fault: testing.parseFault('disconnect:3'),
+        header: testing.TEST_FAULT_HEADER,
+        starts: typeof router.startRouter,
+      }));
+    `) as Record<string, unknown>;
+    expect(result).toEqual({
+      leaked: [],
+      testing: ['TEST_FAULT_HEADER', 'parseFault'],
+      fault: { kind: 'disconnect', afterTokens: 3 },
+      header: 'x-harmony-hpke-test-fault',
+      starts: 'function',
+    });
+  });
+});
