@@ -202,46 +202,6 @@ async function slowUploads(url: string, reconnect: boolean): Promise<{ stop(): P
  * in the measuring process would block its own event loop and be counted against the router.
  * Prints one line per answer: the HTTP status.
  */
-/**
- * The heavy request loop, run in its own process (`hostile.js --heavy-attacker URL`): sealing 900 KB
- * in the measuring process would block its own event loop and be counted against the router.
- * Prints one line per answer: the HTTP status.
- */
-/** The same 256 slow uploaders, each reconnecting as soon as the router cuts it (the hardening test's attack). */
-async function reconnectingSlowUploads(url: string): Promise<{ stop(): Promise<string> }> {
-  let stop = false;
-  let cut = 0;
-  const sockets = new Set<Socket>();
-  const uploader = async (): Promise<void> => {
-    while (!stop) {
-      const socket = await openSocket(url).catch(() => undefined);
-      if (socket === undefined) continue;
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.resume();
-      socket.write(head(4096));
-      const ticker = setInterval(() => socket.writable && socket.write(Buffer.alloc(1)), 5_000);
-      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
-      clearInterval(ticker);
-      sockets.delete(socket);
-      if (!stop) cut += 1;
-    }
-  };
-  const uploaders = Array.from({ length: 256 }, () => uploader());
-  for (let waited = 0; waited < 30_000; waited += 50) {
-    if (((await health(url))['uploads'] ?? 0) >= 64) break;
-    await sleep(50);
-  }
-  return {
-    stop: async () => {
-      stop = true;
-      for (const socket of sockets) socket.destroy();
-      await Promise.all(uploaders);
-      return `${cut} slow uploads cut by the router (each reconnected at once)`;
-    },
-  };
-}
-
 async function heavyAttacker(url: string): Promise<void> {
   const key = await keyOf(url);
   for (;;) {
