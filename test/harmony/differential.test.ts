@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { HarmonyHpkeError } from '../../src/core/errors.js';
 import {
@@ -29,7 +29,7 @@ interface Fixture {
 }
 
 function load(category: string): Fixture[] {
-  const text = gunzipSync(readFileSync(path.join(dir, `${category}.jsonl.gz`))).toString('utf8');
+  const text = brotliDecompressSync(readFileSync(path.join(dir, `${category}.jsonl.br`))).toString('utf8');
   return text
     .split('\n')
     .filter((line) => line.length > 0)
